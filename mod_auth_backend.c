@@ -1,0 +1,76 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); see LICENSE.
+ *
+ * mod_auth_backend.c — token authentication for Apache httpd 2.4 after the
+ * authentication backends of fastapi-users: a backend is a transport
+ * (where the token travels) plus a strategy (how it is made and checked).
+ *
+ * This file is glue only: the module record, the directive table and the
+ * hooks.  The work lives in src/, one concern per file.
+ */
+
+#include "auth_backend.h"
+
+#include "ap_provider.h"
+#include "http_request.h"
+#include "util_filter.h"
+
+static const command_rec auth_backend_cmds[] = {
+    AP_INIT_RAW_ARGS("<AuthBackend", cmd_backend_section, NULL, RSRC_CONF,
+                     "a named backend: <AuthBackend NAME> holding an "
+                     "AuthBackendTransport and an AuthBackendStrategy line"),
+    AP_INIT_RAW_ARGS("AuthBackendTransport", cmd_transport, NULL,
+                     RSRC_CONF | ACCESS_CONF,
+                     "where the token travels: TYPE [key=value ...], "
+                     "inside <AuthBackend>"),
+    AP_INIT_RAW_ARGS("AuthBackendStrategy", cmd_strategy, NULL,
+                     RSRC_CONF | ACCESS_CONF,
+                     "how the token is made and checked: TYPE [key=value "
+                     "...], inside <AuthBackend>"),
+    AP_INIT_ITERATE("AuthBackendProvider", cmd_backend_provider, NULL,
+                    OR_AUTHCFG,
+                    "the backends of this location, tried in order"),
+    AP_INIT_ITERATE("AuthBackendLoginProvider", cmd_login_provider, NULL,
+                    OR_AUTHCFG,
+                    "the authn providers that check passwords at login "
+                    "(default: file)"),
+    AP_INIT_TAKE1("AuthBackendLoginMaxBody", cmd_login_max_body, NULL,
+                  OR_AUTHCFG,
+                  "the largest login body accepted, in bytes (default 8192)"),
+    { NULL }
+};
+
+static void register_hooks(apr_pool_t *p)
+{
+    /* built-in providers: one line per transport or strategy */
+    ap_register_provider(p, AUTH_BACKEND_TRANSPORT_GROUP, "bearer",
+                         AUTH_BACKEND_PROVIDER_VERSION, &transport_bearer);
+    ap_register_provider(p, AUTH_BACKEND_STRATEGY_GROUP, "jwt",
+                         AUTH_BACKEND_PROVIDER_VERSION, &strategy_jwt);
+
+    ap_hook_check_config(config_check, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(config_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_authn(authn_check, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_note_auth_failure(authn_note_failure, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(login_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(logout_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(json_insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
+    ap_register_output_filter(AUTH_BACKEND_JSON_FILTER, json_error_filter,
+                              NULL, AP_FTYPE_CONTENT_SET);
+    ap_register_input_filter(AUTH_BACKEND_LIMIT_FILTER,
+                             login_body_limit_filter, NULL, AP_FTYPE_RESOURCE);
+}
+
+/* The only symbol the module exports (it is built with hidden visibility). */
+__attribute__((visibility("default")))
+module AP_MODULE_DECLARE_DATA auth_backend_module = {
+    STANDARD20_MODULE_STUFF,
+    config_create_dir,
+    config_merge_dir,
+    config_create_server,
+    config_merge_server,
+    auth_backend_cmds,
+    register_hooks,
+    AP_MODULE_FLAG_NONE
+};

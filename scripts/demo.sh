@@ -1,0 +1,117 @@
+#!/bin/sh
+# The demo, from a clean clone on Debian 12, as root: installs what it
+# needs, builds the module and runs a private httpd on 127.0.0.1:8088 in the
+# foreground (Ctrl-C stops it) with a JWT + Bearer backend, a user in an
+# htpasswd file, a protected location and the login and logout endpoints.
+set -eu
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+PORT=${DEMO_PORT:-8088}
+D=${DEMO_DIR:-/tmp/mod_auth_backend-demo}
+MODS=/usr/lib/apache2/modules
+
+scripts/deps.sh demo
+scripts/build.sh
+
+rm -rf "$D"
+mkdir -p "$D/run" "$D/logs" "$D/htdocs/api" "$D/cgi"
+chmod -R 755 "$D"
+# the signing secret: root-only, read by httpd while it is still root
+( umask 077; openssl rand -hex 32 > "$D/jwt.secret" )
+htpasswd -bcB "$D/users.htpasswd" demo demo-password 2>/dev/null
+chmod 644 "$D/users.htpasswd"
+printf '{"message":"hello from a protected location"}\n' > "$D/htdocs/api/hello.json"
+cat > "$D/cgi/whoami" <<'CGI'
+#!/bin/sh
+printf 'Content-Type: application/json\n\n'
+printf '{"REMOTE_USER":"%s","AUTH_TYPE":"%s","AUTH_BACKEND":"%s"}\n' \
+    "$REMOTE_USER" "$AUTH_TYPE" "$AUTH_BACKEND"
+CGI
+chmod 755 "$D/cgi/whoami"
+[ "$(id -u)" = 0 ] && USER_LINES="User www-data
+Group www-data" || USER_LINES=""
+
+cat > "$D/httpd.conf" <<CONF
+LoadModule mpm_event_module $MODS/mod_mpm_event.so
+LoadModule authn_core_module $MODS/mod_authn_core.so
+LoadModule authn_file_module $MODS/mod_authn_file.so
+LoadModule authz_core_module $MODS/mod_authz_core.so
+LoadModule authz_user_module $MODS/mod_authz_user.so
+LoadModule alias_module $MODS/mod_alias.so
+LoadModule mime_module $MODS/mod_mime.so
+LoadModule cgid_module $MODS/mod_cgid.so
+LoadModule auth_backend_module $REPO/_build/.libs/mod_auth_backend.so
+
+ServerRoot $D
+ServerName 127.0.0.1
+Listen 127.0.0.1:$PORT
+PidFile $D/run/httpd.pid
+DefaultRuntimeDir $D/run
+Mutex file:$D/run default
+ScriptSock $D/run/cgisock
+ErrorLog /dev/stderr
+LogLevel warn auth_backend:info
+TransferLog /dev/stdout
+TypesConfig /etc/mime.types
+$USER_LINES
+DocumentRoot $D/htdocs
+<Directory />
+    Require all denied
+</Directory>
+<Directory $D/htdocs>
+    Require all granted
+</Directory>
+
+# A backend: the token travels in "Authorization: Bearer", and is a JWT
+# signed with HS256, exactly as fastapi-users' JWTStrategy makes it.
+<AuthBackend api>
+    AuthBackendTransport bearer
+    AuthBackendStrategy  jwt secret=file:$D/jwt.secret lifetime=3600
+</AuthBackend>
+
+# Protected: needs a valid token.
+<Location /api>
+    AuthType backend
+    AuthName "demo api"
+    AuthBackendProvider api
+    Require valid-user
+</Location>
+ScriptAlias /api/whoami $D/cgi/whoami
+<Directory $D/cgi>
+    Require all granted
+</Directory>
+
+# POST username + password (checked against the htpasswd file) -> token
+<Location /auth/jwt/login>
+    SetHandler auth-backend-login
+    AuthBackendProvider api
+    AuthBackendLoginProvider file
+    AuthUserFile $D/users.htpasswd
+    Require all granted
+</Location>
+
+<Location /auth/jwt/logout>
+    SetHandler auth-backend-logout
+    AuthBackendProvider api
+    Require all granted
+</Location>
+CONF
+
+/usr/sbin/apache2 -d "$D" -f "$D/httpd.conf" -t
+
+B="http://127.0.0.1:$PORT"
+cat <<TRY
+
+mod_auth_backend demo on $B  (configuration: $D/httpd.conf; Ctrl-C stops it)
+User "demo", password "demo-password".  In another shell:
+
+  curl -i $B/api/hello.json                         # 401, no token
+  TOKEN=\$(curl -s -d username=demo -d password=demo-password $B/auth/jwt/login \\
+          | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
+  curl -H "Authorization: Bearer \$TOKEN" $B/api/hello.json
+  curl -H "Authorization: Bearer \$TOKEN" $B/api/whoami
+  curl -i -d username=demo -d password=wrong $B/auth/jwt/login   # 400
+  curl -i -X POST -H "Authorization: Bearer \$TOKEN" $B/auth/jwt/logout   # 204
+
+TRY
+exec /usr/sbin/apache2 -d "$D" -f "$D/httpd.conf" -DFOREGROUND

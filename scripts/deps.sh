@@ -1,0 +1,39 @@
+#!/bin/sh
+# Installs the Debian packages a purpose needs, when they are missing.
+#   scripts/deps.sh build   - to build the module
+#   scripts/deps.sh test    - to build it and run the test suite
+#   scripts/deps.sh demo    - to build it and run the demo
+set -eu
+
+BUILD="autoconf automake libtool pkg-config make gcc
+       apache2-bin apache2-dev apache2-utils
+       libapr1-dev libaprutil1-dev libjwt-dev libjansson-dev libssl-dev
+       libhiredis-dev"
+RUNTIME="openssl curl ca-certificates"
+TEST="python3 python3-pytest python3-requests python3-jwt
+      python3-cryptography libaprutil1-dbd-sqlite3 sqlite3"
+
+case "${1:-build}" in
+    build) want="$BUILD" ;;
+    test)  want="$BUILD $RUNTIME $TEST" ;;
+    demo)  want="$BUILD $RUNTIME" ;;
+    *) echo "usage: $0 build|test|demo" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "missing Debian packages:$missing (run as root to install them)" >&2
+    exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

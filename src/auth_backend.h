@@ -1,0 +1,180 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); see LICENSE.
+ *
+ * auth_backend.h — declarations shared by the files of mod_auth_backend.
+ * The module is built with -fvisibility=hidden: nothing here leaks into
+ * httpd's global symbol table, only the module record does.
+ */
+
+#ifndef AUTH_BACKEND_PRIVATE_H
+#define AUTH_BACKEND_PRIVATE_H
+
+#include "mod_auth_backend.h"
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "util_filter.h"
+#include "mod_auth.h"
+
+#include "apr_hash.h"
+#include "apr_tables.h"
+
+extern module AP_MODULE_DECLARE_DATA auth_backend_module;
+
+#ifdef APLOG_USE_MODULE
+APLOG_USE_MODULE(auth_backend);
+#endif
+
+/* Log lines need no escaping here: httpd 2.4 escapes control characters
+ * and backslashes in every error-log message itself. */
+
+#define AUTH_BACKEND_LOGIN_HANDLER   "auth-backend-login"
+#define AUTH_BACKEND_LOGOUT_HANDLER  "auth-backend-logout"
+#define AUTH_BACKEND_JSON_FILTER     "AUTH_BACKEND_JSON"
+#define AUTH_BACKEND_LIMIT_FILTER    "AUTH_BACKEND_BODY_LIMIT"
+
+#define AUTH_BACKEND_DEFAULT_LOGIN_MAX_BODY 8192
+
+/* ---- configuration (config.c) ------------------------------------------ */
+
+/* Per server (and virtual host): the <AuthBackend> sections by name. A
+ * virtual host sees the main server's backends plus its own. */
+typedef struct {
+    apr_hash_t *backends;               /* name -> auth_backend * */
+} auth_backend_server_conf;
+
+/* One authn provider of AuthBackendLoginProvider, resolved at parse time. */
+typedef struct {
+    const char *name;
+    const authn_provider *provider;
+} login_provider;
+
+/* Per directory / location. */
+typedef struct {
+    apr_array_header_t *backend_names;    /* AuthBackendProvider: const char * */
+    apr_array_header_t *login_providers;  /* AuthBackendLoginProvider */
+    apr_off_t login_max_body;             /* AuthBackendLoginMaxBody */
+    unsigned int login_max_body_set:1;
+
+    /* Set only in the fresh vector that <AuthBackend> walks its body with:
+     * the backend being defined. */
+    auth_backend *section;
+} auth_backend_dir_conf;
+
+void *config_create_dir(apr_pool_t *p, char *dir);
+void *config_merge_dir(apr_pool_t *p, void *basev, void *addv);
+void *config_create_server(apr_pool_t *p, server_rec *s);
+void *config_merge_server(apr_pool_t *p, void *basev, void *addv);
+
+const char *cmd_backend_section(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *cmd_transport(cmd_parms *cmd, void *mconfig, const char *args);
+const char *cmd_strategy(cmd_parms *cmd, void *mconfig, const char *args);
+const char *cmd_backend_provider(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *cmd_login_provider(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *cmd_login_max_body(cmd_parms *cmd, void *mconfig, const char *arg);
+
+int config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                 server_rec *s);
+void config_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* The backend NAME as seen from the request's server, or NULL. */
+const auth_backend *backend_find(request_rec *r, const char *name);
+
+/* ---- key=value options and secrets (options.c) ------------------------- */
+
+/* Splits "TYPE key=value ..." (quoting as in any httpd directive). */
+const char *options_parse(cmd_parms *cmd, const char *args, const char **type,
+                          apr_array_header_t **opts);
+/* NULL, or a message naming the first option nobody consumed. */
+const char *options_unused(apr_pool_t *p, const apr_array_header_t *opts);
+/* Reads a secret given as file:PATH, env:VAR or a literal (which draws a
+ * startup warning).  Never puts the secret itself into a message. */
+const char *option_secret(cmd_parms *cmd, const auth_backend *be,
+                          const char *key, const char *spec,
+                          const char **value, apr_size_t *len);
+/* An integer in [min, max]. */
+const char *option_int(apr_pool_t *p, const char *key, const char *value,
+                       apr_int64_t min, apr_int64_t max, apr_int64_t *out);
+
+/* ---- tokens (token.c) --------------------------------------------------- */
+
+#define OPAQUE_TOKEN_BYTES   32
+#define OPAQUE_TOKEN_LENGTH  43     /* base64url of 32 bytes, no padding */
+#define TOKEN_MAX_LENGTH     8192
+
+/* RFC 6750 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+int token_is_b64token(const char *s, apr_size_t len);
+/* 43 characters of the base64url alphabet that decode to 32 bytes. */
+int token_is_opaque(const char *s);
+/* 32 bytes from the OS CSPRNG, base64url without padding. */
+apr_status_t token_generate_opaque(apr_pool_t *p, const char **token);
+/* Strict base64url decoding: no padding, no foreign characters, no
+ * non-zero spare bits.  Returns the decoded length or -1; *out is
+ * NUL-terminated. */
+apr_ssize_t b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
+                          unsigned char **out);
+/* base64url without padding. */
+const char *b64url_encode(apr_pool_t *p, const unsigned char *in,
+                          apr_size_t len);
+
+/* ---- per-request state (request.c) ------------------------------------- */
+
+typedef struct {
+    unsigned int json_errors:1;        /* render this request's errors as JSON */
+    const auth_backend *backend;       /* the backend that authenticated */
+    const char *claims;                /* its claims (JSON), if any */
+    apr_array_header_t *refused;       /* transports whose token was refused */
+} auth_backend_request;
+
+auth_backend_request *request_state(request_rec *r);
+auth_backend_request *request_state_get(request_rec *r);   /* or NULL */
+
+/* ---- authentication (authn.c) ------------------------------------------ */
+
+/* Walks the backends NAMES in order; the first that yields a user wins.
+ * On AUTH_BACKEND_OK, *be, *user, *token and *claims describe it. */
+auth_backend_status backends_authenticate(request_rec *r,
+                                          const apr_array_header_t *names,
+                                          const auth_backend **be,
+                                          const char **user,
+                                          const char **token,
+                                          const char **claims);
+/* Adds the challenge of every backend in NAMES to a 401. */
+void backends_challenge(request_rec *r, const apr_array_header_t *names,
+                        const char *realm);
+int authn_check(request_rec *r);
+int authn_note_failure(request_rec *r, const char *auth_type);
+/* HTTP status for a failed walk: 503, 500 or 401. */
+int status_for(auth_backend_status st);
+
+/* ---- handlers (login.c, logout.c) -------------------------------------- */
+
+int login_handler(request_rec *r);
+int logout_handler(request_rec *r);
+apr_status_t login_body_limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                     ap_input_mode_t mode,
+                                     apr_read_type_e block,
+                                     apr_off_t readbytes);
+
+/* ---- JSON bodies (json.c) ----------------------------------------------- */
+
+/* {"detail":"DETAIL"} */
+const char *json_detail(apr_pool_t *p, const char *detail);
+/* {"access_token":"TOKEN","token_type":"bearer"} */
+const char *json_token_response(apr_pool_t *p, const char *token);
+/* FastAPI's 422 shape: {"detail":[{"type":TYPE,"loc":["body",FIELD],"msg":MSG}]} */
+const char *json_field_error(apr_pool_t *p, const char *field,
+                             const char *type, const char *msg);
+/* Writes BODY as the whole application/json response; returns OK. */
+int json_respond(request_rec *r, int status, const char *body);
+/* Turns httpd's error page for a request this module answered into JSON. */
+void json_insert_error_filter(request_rec *r);
+apr_status_t json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb);
+
+/* ---- built-in providers -------------------------------------------------- */
+
+extern const auth_backend_transport_provider transport_bearer;
+extern const auth_backend_strategy_provider strategy_jwt;
+
+#endif /* AUTH_BACKEND_PRIVATE_H */

@@ -1,0 +1,327 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); see LICENSE.
+ *
+ * login.c — the auth-backend-login handler: fastapi-users' POST /login.
+ * It reads the OAuth2 password form (username, password, grant_type) with
+ * httpd's own form parser, checks the password with Apache's authn
+ * providers (the provider loop of mod_auth_basic, so htpasswd files,
+ * <AuthnProviderAlias> and mod_authn_dbd all work) and has the location's
+ * first backend issue a token.
+ */
+
+#include "auth_backend.h"
+
+#include "http_core.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "ap_provider.h"
+#include "apr_atomic.h"
+#include "apr_lib.h"
+#include "apr_strings.h"
+#include "util_filter.h"
+
+#include <jansson.h>
+
+/* How long checking the password of an existing user takes in this
+ * process (a moving average, in microseconds).  An unknown user is answered
+ * no sooner, so that timing does not tell which users exist: most authn
+ * providers return at once for a user they do not know. */
+static apr_uint32_t existing_user_usec;
+
+#define MAX_PAD_USEC (2 * APR_USEC_PER_SEC)
+
+typedef struct {
+    apr_off_t remaining;
+} body_limit;
+
+/* Stops reading a body (chunked ones included) once it exceeds
+ * AuthBackendLoginMaxBody, instead of reading it to the end as
+ * ap_parse_form_data() would. */
+apr_status_t login_body_limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                     ap_input_mode_t mode,
+                                     apr_read_type_e block,
+                                     apr_off_t readbytes)
+{
+    body_limit *limit = f->ctx;
+    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    apr_off_t len = 0;
+
+    if (rv != APR_SUCCESS || mode != AP_MODE_READBYTES) {
+        return rv;
+    }
+    apr_brigade_length(bb, 1, &len);
+    limit->remaining -= len;
+    if (limit->remaining < 0) {
+        apr_brigade_cleanup(bb);
+        return APR_ENOSPC;
+    }
+    return APR_SUCCESS;
+}
+
+/* Answers a bad request.  Unless the body was read, the connection is
+ * closed rather than reading what may be a large body to keep it. */
+static int refuse(request_rec *r, int status, const char *body,
+                  int body_read, const char *why)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "login refused (%d): %s",
+                  status, why);
+    if (!body_read && (apr_table_get(r->headers_in, "Content-Length")
+                       || apr_table_get(r->headers_in, "Transfer-Encoding"))) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+    return json_respond(r, status, body);
+}
+
+static int is_form_content_type(const char *ct)
+{
+    static const char form[] = "application/x-www-form-urlencoded";
+
+    if (!ct) {
+        return 0;
+    }
+    while (apr_isspace(*ct)) {
+        ct++;
+    }
+    if (strncasecmp(ct, form, sizeof(form) - 1)) {
+        return 0;
+    }
+    ct += sizeof(form) - 1;
+    while (apr_isspace(*ct)) {
+        ct++;
+    }
+    return *ct == '\0' || *ct == ';';
+}
+
+typedef struct {
+    const char *name;
+    const char *value;
+    apr_size_t len;
+} form_field;
+
+enum { FIELD_USERNAME, FIELD_PASSWORD, FIELD_GRANT_TYPE, FIELD_COUNT };
+
+/* Picks the fields this handler knows out of PAIRS; the OAuth2 form's
+ * scope, client_id and client_secret are accepted and ignored, as
+ * fastapi-users does.  Returns a 422 body, or NULL. */
+static const char *form_fields(request_rec *r, apr_array_header_t *pairs,
+                               form_field *fields)
+{
+    int i, f;
+
+    for (i = 0; i < pairs->nelts; i++) {
+        ap_form_pair_t *pair = &APR_ARRAY_IDX(pairs, i, ap_form_pair_t);
+        apr_off_t len;
+        apr_size_t size;
+        char *buf;
+
+        for (f = 0; f < FIELD_COUNT && strcmp(pair->name, fields[f].name); f++)
+            ;
+        if (f == FIELD_COUNT) {
+            continue;
+        }
+        if (fields[f].value) {
+            return json_field_error(r->pool, fields[f].name, "duplicate",
+                                    "Field given more than once");
+        }
+        apr_brigade_length(pair->value, 1, &len);
+        size = (apr_size_t)len;
+        buf = apr_palloc(r->pool, size + 1);
+        apr_brigade_flatten(pair->value, buf, &size);
+        buf[size] = '\0';
+        fields[f].value = buf;
+        fields[f].len = size;
+    }
+    for (f = 0; f < FIELD_GRANT_TYPE; f++) {
+        /* FastAPI takes an empty form value for a missing one */
+        if (!fields[f].value || !fields[f].len) {
+            return json_field_error(r->pool, fields[f].name, "missing",
+                                    "Field required");
+        }
+        /* a NUL would cut the value short for the authn provider */
+        if (strlen(fields[f].value) != fields[f].len) {
+            return json_field_error(r->pool, fields[f].name, "value_error",
+                                    "Field contains a NUL character");
+        }
+    }
+    for (i = 0; i < (int)fields[FIELD_USERNAME].len; i++) {
+        if (apr_iscntrl(fields[FIELD_USERNAME].value[i])) {
+            return json_field_error(r->pool, "username", "value_error",
+                                    "Field contains control characters");
+        }
+    }
+    {
+        json_t *utf8 = json_stringn(fields[FIELD_USERNAME].value,
+                                    fields[FIELD_USERNAME].len);
+        if (!utf8) {
+            return json_field_error(r->pool, "username", "value_error",
+                                    "Field is not valid UTF-8");
+        }
+        json_decref(utf8);
+    }
+    if (fields[FIELD_GRANT_TYPE].value
+        && strcmp(fields[FIELD_GRANT_TYPE].value, "password")) {
+        return json_field_error(r->pool, "grant_type",
+                                "string_pattern_mismatch",
+                                "String should match pattern '^password$'");
+    }
+    return NULL;
+}
+
+/* The provider loop of mod_auth_basic: the first provider that knows the
+ * user decides. */
+static authn_status check_password(request_rec *r,
+                                   const auth_backend_dir_conf *conf,
+                                   const char *user, const char *password)
+{
+    authn_status res = AUTH_USER_NOT_FOUND;
+    int i;
+
+    if (!conf->login_providers) {
+        const authn_provider *file =
+            ap_lookup_provider(AUTHN_PROVIDER_GROUP, AUTHN_DEFAULT_PROVIDER,
+                               AUTHN_PROVIDER_VERSION);
+        if (!file || !file->check_password) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "no AuthBackendLoginProvider is set and the default "
+                          "'file' provider (mod_authn_file) is not loaded");
+            return AUTH_GENERAL_ERROR;
+        }
+        apr_table_setn(r->notes, AUTHN_PROVIDER_NAME_NOTE,
+                       AUTHN_DEFAULT_PROVIDER);
+        res = file->check_password(r, user, password);
+        apr_table_unset(r->notes, AUTHN_PROVIDER_NAME_NOTE);
+        return res;
+    }
+    for (i = 0; i < conf->login_providers->nelts; i++) {
+        const login_provider *lp =
+            &APR_ARRAY_IDX(conf->login_providers, i, login_provider);
+
+        apr_table_setn(r->notes, AUTHN_PROVIDER_NAME_NOTE, lp->name);
+        res = lp->provider->check_password(r, user, password);
+        apr_table_unset(r->notes, AUTHN_PROVIDER_NAME_NOTE);
+        if (res != AUTH_USER_NOT_FOUND) {
+            break;
+        }
+    }
+    return res;
+}
+
+/* Keeps "unknown user" and "wrong password" equally slow (see
+ * existing_user_usec). */
+static void equalize_timing(authn_status res, apr_time_t elapsed)
+{
+    apr_uint32_t avg = apr_atomic_read32(&existing_user_usec);
+
+    if (elapsed > MAX_PAD_USEC) {
+        elapsed = MAX_PAD_USEC;
+    }
+    if (res == AUTH_USER_NOT_FOUND) {
+        if ((apr_time_t)avg > elapsed) {
+            apr_sleep(avg - elapsed);
+        }
+    }
+    else if (res == AUTH_GRANTED || res == AUTH_DENIED) {
+        apr_atomic_set32(&existing_user_usec,
+                         avg ? (apr_uint32_t)((avg * 7 + elapsed) / 8)
+                             : (apr_uint32_t)elapsed);
+    }
+}
+
+int login_handler(request_rec *r)
+{
+    form_field fields[FIELD_COUNT] = {
+        { "username", NULL, 0 }, { "password", NULL, 0 },
+        { "grant_type", NULL, 0 }
+    };
+    auth_backend_dir_conf *conf;
+    const auth_backend *be;
+    apr_array_header_t *pairs = NULL;
+    body_limit *limit;
+    const char *length, *err, *user, *token = NULL;
+    authn_status res;
+    auth_backend_status st;
+    apr_time_t started;
+    int rc;
+
+    if (!r->handler || strcmp(r->handler, AUTH_BACKEND_LOGIN_HANDLER)) {
+        return DECLINED;
+    }
+    request_state(r)->json_errors = 1;
+    conf = ap_get_module_config(r->per_dir_config, &auth_backend_module);
+
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->headers_out, "Allow", "POST");
+        return refuse(r, HTTP_METHOD_NOT_ALLOWED,
+                      json_detail(r->pool, "Method Not Allowed"), 0,
+                      apr_psprintf(r->pool, "method %s",
+                                   r->method));
+    }
+    if (!conf->backend_names
+        || !(be = backend_find(r, APR_ARRAY_IDX(conf->backend_names, 0,
+                                                const char *)))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s at %s needs an "
+                      "AuthBackendProvider naming a defined backend",
+                      AUTH_BACKEND_LOGIN_HANDLER,
+                      r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!is_form_content_type(apr_table_get(r->headers_in, "Content-Type"))) {
+        return refuse(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
+                      json_detail(r->pool, "Unsupported Media Type"), 0,
+                      "the body is not application/x-www-form-urlencoded");
+    }
+    length = apr_table_get(r->headers_in, "Content-Length");
+    if (length && apr_atoi64(length) > conf->login_max_body) {
+        return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE,
+                      json_detail(r->pool, "Request Entity Too Large"), 0,
+                      "the body is larger than AuthBackendLoginMaxBody");
+    }
+
+    limit = apr_palloc(r->pool, sizeof(*limit));
+    limit->remaining = conf->login_max_body;
+    ap_add_input_filter(AUTH_BACKEND_LIMIT_FILTER, limit, r, r->connection);
+    rc = ap_parse_form_data(r, NULL, &pairs, -1,
+                            (apr_size_t)conf->login_max_body);
+    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        return refuse(r, rc, json_detail(r->pool, "Request Entity Too Large"),
+                      0, "the body is larger than AuthBackendLoginMaxBody");
+    }
+    if (rc != OK) {
+        return refuse(r, HTTP_BAD_REQUEST, json_detail(r->pool, "Bad Request"),
+                      0, "the body cannot be read");
+    }
+    if ((err = form_fields(r, pairs, fields))) {
+        return refuse(r, HTTP_UNPROCESSABLE_ENTITY, err, 1,
+                      "a form field is missing or invalid");
+    }
+    user = fields[FIELD_USERNAME].value;
+
+    r->user = (char *)user;     /* for the providers and the access log */
+    started = apr_time_now();
+    res = check_password(r, conf, user, fields[FIELD_PASSWORD].value);
+    equalize_timing(res, apr_time_now() - started);
+
+    if (res == AUTH_USER_NOT_FOUND || res == AUTH_DENIED) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "login failed for user \"%s\" from %s: %s",
+                      user, r->useragent_ip,
+                      res == AUTH_DENIED ? "wrong password" : "unknown user");
+        return json_respond(r, HTTP_BAD_REQUEST,
+                            json_detail(r->pool, "LOGIN_BAD_CREDENTIALS"));
+    }
+    if (res != AUTH_GRANTED) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "login for user \"%s\": the authn provider failed",
+                      user);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    st = be->strategy->write(r, be, user, &token);
+    if (st != AUTH_BACKEND_OK) {
+        return status_for(st) == HTTP_UNAUTHORIZED
+               ? HTTP_INTERNAL_SERVER_ERROR : status_for(st);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "user \"%s\" logged in through backend '%s'",
+                  user, be->name);
+    return be->transport->login_response(r, be, token);
+}

@@ -1,0 +1,62 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); see LICENSE.
+ *
+ * logout.c — the auth-backend-logout handler: fastapi-users' POST /logout.
+ * The request must carry a valid token of one of the location's backends;
+ * that backend's strategy destroys it (a JWT cannot be destroyed and simply
+ * stays valid until it expires) and its transport answers (204, or 204 and
+ * a cleared cookie).
+ */
+
+#include "auth_backend.h"
+
+#include "http_core.h"
+#include "http_protocol.h"
+
+int logout_handler(request_rec *r)
+{
+    auth_backend_dir_conf *conf;
+    const auth_backend *be = NULL;
+    const char *user = NULL, *token = NULL, *claims = NULL;
+    auth_backend_status st;
+
+    if (!r->handler || strcmp(r->handler, AUTH_BACKEND_LOGOUT_HANDLER)) {
+        return DECLINED;
+    }
+    request_state(r)->json_errors = 1;
+    conf = ap_get_module_config(r->per_dir_config, &auth_backend_module);
+
+    if (r->method_number != M_POST) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "logout refused: method "
+                      "%s", r->method);
+        apr_table_setn(r->headers_out, "Allow", "POST");
+        return json_respond(r, HTTP_METHOD_NOT_ALLOWED,
+                            json_detail(r->pool, "Method Not Allowed"));
+    }
+    if (!conf->backend_names) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s at %s needs an "
+                      "AuthBackendProvider line", AUTH_BACKEND_LOGOUT_HANDLER,
+                      r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    st = backends_authenticate(r, conf->backend_names, &be, &user, &token,
+                               &claims);
+    if (st == AUTH_BACKEND_OK) {
+        r->user = (char *)user;
+        st = be->strategy->destroy(r, be, token);
+        if (st == AUTH_BACKEND_OK || st == AUTH_BACKEND_NOT_SUPPORTED) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          "user \"%s\" logged out of backend '%s'%s",
+                          user, be->name,
+                          st == AUTH_BACKEND_NOT_SUPPORTED
+                          ? " (the token stays valid until it expires)" : "");
+            return be->transport->logout_response(r, be);
+        }
+    }
+    if (status_for(st) != HTTP_UNAUTHORIZED) {
+        return status_for(st);
+    }
+    backends_challenge(r, conf->backend_names, ap_auth_name(r));
+    return json_respond(r, HTTP_UNAUTHORIZED,
+                        json_detail(r->pool, "Unauthorized"));
+}
