@@ -270,7 +270,7 @@ const char *cmd_strategy(cmd_parms *cmd, void *mconfig, const char *args)
  * every section (in any order, in any virtual host) has been read. */
 typedef struct {
     server_rec *server;
-    const apr_array_header_t *names;
+    const char *name;
     const char *file;
     int line;
 } backend_reference;
@@ -307,7 +307,7 @@ const char *cmd_backend_provider(cmd_parms *cmd, void *mconfig,
                                 "backend '%s'", arg);
         }
     }
-    else if (conf->backend_names->nelts == 1) {
+    else {
         apr_array_header_t *refs = NULL;
         backend_reference *ref;
 
@@ -320,7 +320,7 @@ const char *cmd_backend_provider(cmd_parms *cmd, void *mconfig,
         }
         ref = apr_array_push(refs);
         ref->server = cmd->server;
-        ref->names = conf->backend_names;
+        ref->name = *slot;
         ref->file = cmd->directive->filename;
         ref->line = cmd->directive->line_num;
     }
@@ -381,7 +381,7 @@ int config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                  server_rec *s)
 {
     apr_array_header_t *refs = NULL;
-    int i, j, failed = 0;
+    int i, failed = 0;
     server_rec *vs;
 
     (void)plog;
@@ -392,18 +392,14 @@ int config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         auth_backend_server_conf *sconf =
             ap_get_module_config(ref->server->module_config,
                                  &auth_backend_module);
-        for (j = 0; j < ref->names->nelts; j++) {
-            const char *name = APR_ARRAY_IDX(ref->names, j, const char *);
-            if (!apr_hash_get(sconf->backends, name, APR_HASH_KEY_STRING)) {
-                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                             "%s:%d: AuthBackendProvider: unknown backend "
-                             "'%s': define it with <AuthBackend %s> in the "
-                             "server configuration%s", ref->file, ref->line,
-                             name, name,
-                             ref->server->is_virtual
-                                 ? " or in this virtual host" : "");
-                failed = 1;
-            }
+        if (!apr_hash_get(sconf->backends, ref->name, APR_HASH_KEY_STRING)) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                         "%s:%d: AuthBackendProvider: unknown backend '%s': "
+                         "define it with <AuthBackend %s> in the server "
+                         "configuration%s", ref->file, ref->line, ref->name,
+                         ref->name, ref->server->is_virtual
+                                    ? " or in this virtual host" : "");
+            failed = 1;
         }
     }
 

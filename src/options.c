@@ -33,10 +33,12 @@ const char *options_parse(cmd_parms *cmd, const char *args, const char **type,
         auth_backend_option *o;
 
         if (!eq || eq == word) {
+            /* the word is not quoted back: it may be a misplaced secret */
             return apr_psprintf(cmd->pool,
-                                "%s %s: expected key=value, got '%s'",
-                                cmd->cmd->name, *type,
-                                word);
+                                "%s %s: expected key=value words, but option "
+                                "%d has no key (is there a space after "
+                                "'='?)", cmd->cmd->name, *type,
+                                (*opts)->nelts + 1);
         }
         o = apr_array_push(*opts);
         o->key = apr_pstrmemdup(cmd->pool, word, eq - word);

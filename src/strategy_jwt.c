@@ -119,8 +119,8 @@ static const char *pem_load(cmd_parms *cmd, const auth_backend *be,
 
     if (strncmp(spec, "file:", 5) && strncmp(spec, "env:", 4)) {
         return apr_psprintf(cmd->pool, "%s takes file:PATH or env:VAR "
-                            "(a PEM key), e.g. %s=file:%s", key, key,
-                            spec);
+                            "(a PEM key), e.g. %s=file:/etc/apache2/jwt.pem",
+                            key, key);
     }
     if ((err = option_secret(cmd, be, key, spec, &pem, &len))) {
         return err;
