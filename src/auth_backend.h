@@ -163,9 +163,15 @@ apr_status_t login_body_limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
 const char *json_detail(apr_pool_t *p, const char *detail);
 /* {"access_token":"TOKEN","token_type":"bearer"} */
 const char *json_token_response(apr_pool_t *p, const char *token);
-/* FastAPI's 422 shape: {"detail":[{"type":TYPE,"loc":["body",FIELD],"msg":MSG}]} */
-const char *json_field_error(apr_pool_t *p, const char *field,
-                             const char *type, const char *msg);
+/* One problem with a form field, as FastAPI reports it in a 422. */
+typedef struct {
+    const char *field;
+    const char *type;          /* "missing", "value_error" ... */
+    const char *msg;
+} field_error;
+/* FastAPI's 422 body: {"detail":[{"type":T,"loc":["body",F],"msg":M}, ...]}
+ * ("input": null for a missing field; a given value is never echoed). */
+const char *json_field_errors(apr_pool_t *p, const apr_array_header_t *errors);
 /* Writes BODY as the whole application/json response; returns OK. */
 int json_respond(request_rec *r, int status, const char *body);
 /* Turns httpd's error page for a request this module answered into JSON. */

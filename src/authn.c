@@ -107,8 +107,13 @@ auth_backend_status backends_authenticate(request_rec *r,
         }
     }
     /* a token nobody claimed is still a refused token */
-    return worst == AUTH_BACKEND_NOT_MINE && request_state(r)->refused
-           ? AUTH_BACKEND_DENIED : worst;
+    if (worst == AUTH_BACKEND_NOT_MINE && request_state(r)->refused) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "token refused: no backend of this location "
+                      "recognises its kind");
+        return AUTH_BACKEND_DENIED;
+    }
+    return worst;
 }
 
 void backends_challenge(request_rec *r, const apr_array_header_t *names,

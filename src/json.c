@@ -42,12 +42,21 @@ const char *json_token_response(apr_pool_t *p, const char *token)
                                   "token_type", "bearer"));
 }
 
-const char *json_field_error(apr_pool_t *p, const char *field,
-                             const char *type, const char *msg)
+const char *json_field_errors(apr_pool_t *p, const apr_array_header_t *errors)
 {
-    return json_text(p, json_pack("{s:[{s:s,s:[s,s],s:s}]}", "detail",
-                                  "type", type, "loc", "body", field,
-                                  "msg", msg));
+    json_t *detail = json_array();
+    int i;
+
+    for (i = 0; i < errors->nelts; i++) {
+        const field_error *e = &APR_ARRAY_IDX(errors, i, field_error);
+        json_t *item = json_pack("{s:s,s:[s,s],s:s}", "type", e->type,
+                                 "loc", "body", e->field, "msg", e->msg);
+        if (!strcmp(e->type, "missing")) {
+            json_object_set_new(item, "input", json_null());
+        }
+        json_array_append_new(detail, item);
+    }
+    return json_text(p, json_pack("{s:o}", "detail", detail));
 }
 
 int json_respond(request_rec *r, int status, const char *body)

@@ -99,13 +99,59 @@ typedef struct {
 
 enum { FIELD_USERNAME, FIELD_PASSWORD, FIELD_GRANT_TYPE, FIELD_COUNT };
 
+static void field_problem(apr_array_header_t *errors, const char *field,
+                          const char *type, const char *msg)
+{
+    field_error *e = apr_array_push(errors);
+
+    e->field = field;
+    e->type = type;
+    e->msg = msg;
+}
+
+/* The problems of one value of a field: a NUL would cut the value short
+ * for the authn provider; control characters and invalid UTF-8 have no
+ * place in a user name (it goes into tokens and logs), while a password
+ * is the provider's business. */
+static void value_problems(apr_array_header_t *errors, const form_field *f)
+{
+    json_t *utf8;
+    apr_size_t i;
+
+    if (strlen(f->value) != f->len) {
+        field_problem(errors, f->name, "value_error",
+                      "Field contains a NUL character");
+        return;
+    }
+    if (!strcmp(f->name, "password")) {
+        return;
+    }
+    for (i = 0; i < f->len; i++) {
+        if (apr_iscntrl(f->value[i])) {
+            field_problem(errors, f->name, "value_error",
+                          "Field contains control characters");
+            return;
+        }
+    }
+    if (!(utf8 = json_stringn(f->value, f->len))) {
+        field_problem(errors, f->name, "value_error",
+                      "Field is not valid UTF-8");
+        return;
+    }
+    json_decref(utf8);
+}
+
 /* Picks the fields this handler knows out of PAIRS; the OAuth2 form's
  * scope, client_id and client_secret are accepted and ignored, as
- * fastapi-users does.  Returns a 422 body, or NULL. */
-static const char *form_fields(request_rec *r, apr_array_header_t *pairs,
-                               form_field *fields)
+ * fastapi-users does.  Returns the problems found, as FastAPI lists them
+ * (an empty value counts as missing, as in FastAPI). */
+static apr_array_header_t *form_fields(request_rec *r,
+                                       apr_array_header_t *pairs,
+                                       form_field *fields)
 {
-    int i, f;
+    apr_array_header_t *errors = apr_array_make(r->pool, 2,
+                                                sizeof(field_error));
+    int i, f, duplicate[FIELD_COUNT] = { 0 };
 
     for (i = 0; i < pairs->nelts; i++) {
         ap_form_pair_t *pair = &APR_ARRAY_IDX(pairs, i, ap_form_pair_t);
@@ -119,8 +165,8 @@ static const char *form_fields(request_rec *r, apr_array_header_t *pairs,
             continue;
         }
         if (fields[f].value) {
-            return json_field_error(r->pool, fields[f].name, "duplicate",
-                                    "Field given more than once");
+            duplicate[f] = 1;
+            continue;
         }
         apr_brigade_length(pair->value, 1, &len);
         size = (apr_size_t)len;
@@ -130,40 +176,29 @@ static const char *form_fields(request_rec *r, apr_array_header_t *pairs,
         fields[f].value = buf;
         fields[f].len = size;
     }
-    for (f = 0; f < FIELD_GRANT_TYPE; f++) {
-        /* FastAPI takes an empty form value for a missing one */
-        if (!fields[f].value || !fields[f].len) {
-            return json_field_error(r->pool, fields[f].name, "missing",
-                                    "Field required");
+    for (f = 0; f < FIELD_COUNT; f++) {
+        if (duplicate[f]) {
+            field_problem(errors, fields[f].name, "duplicate",
+                          "Field given more than once");
         }
-        /* a NUL would cut the value short for the authn provider */
-        if (strlen(fields[f].value) != fields[f].len) {
-            return json_field_error(r->pool, fields[f].name, "value_error",
-                                    "Field contains a NUL character");
+        else if (!fields[f].value || !fields[f].len) {
+            fields[f].value = NULL;
+            if (f != FIELD_GRANT_TYPE) {
+                field_problem(errors, fields[f].name, "missing",
+                              "Field required");
+            }
+        }
+        else if (f == FIELD_GRANT_TYPE) {
+            if (strcmp(fields[f].value, "password")) {
+                field_problem(errors, "grant_type", "string_pattern_mismatch",
+                              "String should match pattern '^password$'");
+            }
+        }
+        else {
+            value_problems(errors, &fields[f]);
         }
     }
-    for (i = 0; i < (int)fields[FIELD_USERNAME].len; i++) {
-        if (apr_iscntrl(fields[FIELD_USERNAME].value[i])) {
-            return json_field_error(r->pool, "username", "value_error",
-                                    "Field contains control characters");
-        }
-    }
-    {
-        json_t *utf8 = json_stringn(fields[FIELD_USERNAME].value,
-                                    fields[FIELD_USERNAME].len);
-        if (!utf8) {
-            return json_field_error(r->pool, "username", "value_error",
-                                    "Field is not valid UTF-8");
-        }
-        json_decref(utf8);
-    }
-    if (fields[FIELD_GRANT_TYPE].value
-        && strcmp(fields[FIELD_GRANT_TYPE].value, "password")) {
-        return json_field_error(r->pool, "grant_type",
-                                "string_pattern_mismatch",
-                                "String should match pattern '^password$'");
-    }
-    return NULL;
+    return errors;
 }
 
 /* The provider loop of mod_auth_basic: the first provider that knows the
@@ -236,7 +271,8 @@ int login_handler(request_rec *r)
     const auth_backend *be;
     apr_array_header_t *pairs = NULL;
     body_limit *limit;
-    const char *length, *err, *user, *token = NULL;
+    apr_array_header_t *problems;
+    const char *length, *user, *token = NULL;
     authn_status res;
     auth_backend_status st;
     apr_time_t started;
@@ -289,8 +325,10 @@ int login_handler(request_rec *r)
         return refuse(r, HTTP_BAD_REQUEST, json_detail(r->pool, "Bad Request"),
                       0, "the body cannot be read");
     }
-    if ((err = form_fields(r, pairs, fields))) {
-        return refuse(r, HTTP_UNPROCESSABLE_ENTITY, err, 1,
+    problems = form_fields(r, pairs, fields);
+    if (problems->nelts) {
+        return refuse(r, HTTP_UNPROCESSABLE_ENTITY,
+                      json_field_errors(r->pool, problems), 1,
                       "a form field is missing or invalid");
     }
     user = fields[FIELD_USERNAME].value;

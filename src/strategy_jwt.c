@@ -312,7 +312,9 @@ static const char *jwt_configure(cmd_parms *cmd, auth_backend *be,
         json_array_append_new(aud, json_string(APR_ARRAY_IDX(c->audiences, i,
                                                              const char *)));
     }
-    dumped = json_dumps(json_pack("{s:o}", "aud", aud), JSON_COMPACT);
+    aud = json_pack("{s:o}", "aud", aud);
+    dumped = json_dumps(aud, JSON_COMPACT);
+    json_decref(aud);
     if (!dumped) {
         return "audience is not valid UTF-8";
     }

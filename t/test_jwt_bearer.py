@@ -540,7 +540,10 @@ def test_refusals_are_logged_with_a_reason(server):
     get(server, "/api/data.json", fastapi_users_token(OTHER_SECRET))
     get(server, "/api/data.json", fastapi_users_token(SECRET, lifetime=-5))
     get(server, "/api/data.json", fastapi_users_token(SECRET, audience="x"))
-    log = server.log_since(mark, "audience")
+    get(server, "/api/data.json", "A" * 43)
+    log = server.log_since(mark, "recognises its kind")
+    assert "token refused: no backend of this location recognises its " \
+        "kind" in log
     assert "backend 'api': JWT refused: its signature does not verify" in log
     assert "backend 'api': JWT refused: it has expired" in log
     assert "backend 'api': JWT refused: its audience (aud) is not accepted" \
