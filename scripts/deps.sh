@@ -9,7 +9,7 @@ BUILD="autoconf automake libtool pkg-config make gcc
        apache2-bin apache2-dev apache2-utils
        libapr1-dev libaprutil1-dev libjwt-dev libjansson-dev libssl-dev
        libhiredis-dev"
-RUNTIME="openssl curl ca-certificates"
+RUNTIME="openssl curl ca-certificates media-types"
 TEST="python3 python3-pytest python3-requests python3-jwt
       python3-cryptography libaprutil1-dbd-sqlite3 sqlite3"
 
