@@ -118,6 +118,23 @@ apr_ssize_t b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
 const char *b64url_encode(apr_pool_t *p, const unsigned char *in,
                           apr_size_t len);
 
+/* ---- verified-token cache (token_cache.c) ------------------------------- */
+
+/* Longer tokens are not cached: an entry holds the token and its claims. */
+#define TOKEN_CACHE_MAX_TOKEN 2048
+
+typedef struct token_cache token_cache;
+
+/* NSLOTS entries in P (a child's pool: the cache is per process). */
+token_cache *token_cache_create(apr_pool_t *p, unsigned int nslots);
+/* 1 and the cached user and claims (copied into P) when TOKEN is cached
+ * and still valid at NOW; else 0. */
+int token_cache_get(token_cache *c, const char *token, double now,
+                    apr_pool_t *p, const char **user, const char **claims);
+/* Remembers a verified TOKEN until VALID_UNTIL (its exp plus leeway). */
+void token_cache_put(token_cache *c, const char *token, double valid_until,
+                     const char *user, const char *claims);
+
 /* ---- per-request state (request.c) ------------------------------------- */
 
 typedef struct {

@@ -33,6 +33,8 @@
 #define MAX_LIFETIME        (10 * 365 * 86400)
 #define MAX_LEEWAY          86400
 #define MAX_SUB_LENGTH      1024
+#define DEFAULT_CACHE       1024
+#define MAX_CACHE           65536
 
 enum key_family { FAMILY_HMAC, FAMILY_RSA, FAMILY_EC };
 
@@ -67,6 +69,8 @@ typedef struct {
     const char *issuer;
     apr_int64_t lifetime;
     apr_int64_t leeway;
+    apr_int64_t cache_size;            /* verified tokens kept per process */
+    token_cache *cache;                /* set in each child; NULL: off */
 } jwt_conf;
 
 /* ---- configuration --------------------------------------------------------- */
@@ -290,6 +294,12 @@ static const char *jwt_configure(cmd_parms *cmd, auth_backend *be,
                              &c->leeway))) {
         return err;
     }
+    c->cache_size = DEFAULT_CACHE;
+    if ((v = auth_backend_option_take(opts, "cache"))
+        && (err = option_int(cmd->pool, "cache", v, 0, MAX_CACHE,
+                             &c->cache_size))) {
+        return err;
+    }
     if ((v = auth_backend_option_take(opts, "issuer"))) {
         if (!*v) {
             return "issuer is empty";
@@ -404,7 +414,7 @@ static int numeric_date(json_t *claims, const char *name, double *t)
  * configured.  On success *SUB is the user. */
 static auth_backend_status claims_validate(const jwt_conf *c, json_t *claims,
                                            double now, const char **sub,
-                                           const char **reason)
+                                           double *exp, const char **reason)
 {
     json_t *v;
     double t = 0;
@@ -420,6 +430,7 @@ static auth_backend_status claims_validate(const jwt_conf *c, json_t *claims,
         *reason = "it has expired";
         return AUTH_BACKEND_EXPIRED;
     }
+    *exp = t;
     if ((found = numeric_date(claims, "nbf", &t)) < 0
         || (found && t > now + (double)c->leeway)) {
         *reason = found < 0 ? "nbf is not a number" : "it is not valid yet (nbf)";
@@ -492,12 +503,17 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
     apr_size_t header_len, payload_len;
     json_t *header = NULL, *payload = NULL;
     auth_backend_status st = AUTH_BACKEND_DENIED;
+    double now = (double)apr_time_now() / APR_USEC_PER_SEC, exp = 0;
     jwt_t *jwt = NULL;
 
     if (!dot1 || !dot2 || strchr(dot2 + 1, '.')) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "backend '%s': the token is not a JWT", be->name);
         return AUTH_BACKEND_NOT_MINE;
+    }
+    if (c->cache && token_cache_get(c->cache, token, now, r->pool, user,
+                                    claims)) {
+        return AUTH_BACKEND_OK;
     }
     if (!(header = segment_json(r->pool, token, dot1 - token, &header_text,
                                 &header_len))) {
@@ -533,12 +549,15 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
         reason = "its signature does not verify";
         goto done;
     }
-    st = claims_validate(c, payload, (double)apr_time_now() / APR_USEC_PER_SEC,
-                         &sub, &reason);
+    st = claims_validate(c, payload, now, &sub, &exp, &reason);
     if (st == AUTH_BACKEND_OK) {
         *user = apr_pstrdup(r->pool, sub);
         *claims = apr_pstrmemdup(r->pool, (const char *)payload_text,
                                  payload_len);
+        if (c->cache) {
+            token_cache_put(c->cache, token, exp + (double)c->leeway, *user,
+                            *claims);
+        }
     }
 
 done:
@@ -589,6 +608,21 @@ static auth_backend_status jwt_write(request_rec *r, const auth_backend *be,
     return AUTH_BACKEND_OK;
 }
 
+/* Each child process keeps its own cache of verified tokens. */
+static void jwt_child_init(apr_pool_t *pchild, server_rec *s,
+                           auth_backend *be)
+{
+    jwt_conf *c = be->strategy_ctx;
+
+    if (c->cache_size > 0
+        && !(c->cache = token_cache_create(pchild,
+                                           (unsigned int)c->cache_size))) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "backend '%s': cannot "
+                     "create its token cache; every token is verified in "
+                     "full", be->name);
+    }
+}
+
 /* A JWT cannot be revoked: it is valid until it expires. */
 static auth_backend_status jwt_destroy(request_rec *r, const auth_backend *be,
                                        const char *token)
@@ -600,7 +634,7 @@ static auth_backend_status jwt_destroy(request_rec *r, const auth_backend *be,
 const auth_backend_strategy_provider strategy_jwt = {
     jwt_configure,
     NULL,                       /* check_config */
-    NULL,                       /* child_init */
+    jwt_child_init,
     jwt_read,
     jwt_write,
     jwt_destroy

@@ -20,7 +20,7 @@ LONG_SECRET = "x" * 64
 ALGS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
 ALG_KEY = {"RS256": "rsa", "RS384": "rsa", "RS512": "rsa",
            "ES256": "ec256", "ES384": "ec384", "ES512": "ec521"}
-PROTECTED = ["api", "lee", "iss", "multi", "multi2", "multi3", "userbob",
+PROTECTED = ["api", "lee", "nocache", "iss", "multi", "multi2", "multi3", "userbob",
              "forbid", "noname", "hs384", "hs512", "rsapub"] + \
             ["alg-" + a for a in ALGS]
 
@@ -51,6 +51,7 @@ def server(httpd_factory, keydir):
     conf = ""
     conf += backend("api", "jwt secret=file:@ROOT@/secret")
     conf += backend("lee", "jwt secret=file:@ROOT@/secret leeway=30")
+    conf += backend("nocache", "jwt secret=file:@ROOT@/secret cache=0")
     conf += backend("iss", "jwt secret=file:@ROOT@/secret "
                            "issuer=https://issuer.example "
                            "audience=app-one audience=app-two")
@@ -64,6 +65,7 @@ def server(httpd_factory, keydir):
                         % (a, k, ALG_KEY[a]))
     conf += location("api", "api", name="api realm")
     conf += location("lee", "lee")
+    conf += location("nocache", "nocache")
     conf += location("iss", "iss")
     conf += location("multi", "other api")
     conf += location("multi2", "api lee")
@@ -488,6 +490,45 @@ def test_two_authorization_headers_are_refused(server):
     r = raw_get(server, "/api/data.json", [("Authorization", "Bearer " + t),
                                            ("Authorization", "Bearer " + t)])
     assert_401(r, realm="api realm")
+
+
+# ---- the verified-token cache ---------------------------------------------
+
+def test_cached_token_still_expires(server):
+    c = claims()
+    c["exp"] = time.time() + 1.5
+    t = jwt.encode(c, SECRET, algorithm="HS256")
+    assert_ok(get(server, "/api/data.json", t))
+    assert_ok(get(server, "/api/data.json", t))       # from the cache
+    time.sleep(max(0, c["exp"] - time.time()) + 0.2)
+    assert_401(get(server, "/api/data.json", t), realm="api realm")
+
+
+def test_cache_matches_the_whole_token(server):
+    t = fastapi_users_token(SECRET)
+    assert_ok(get(server, "/api/data.json", t))       # now cached
+    head, payload, sig = t.split(".")
+    forged = tokens.b64(json.dumps(claims(user="mallory")))
+    assert_401(get(server, "/api/data.json", "%s.%s.%s" % (head, forged, sig)),
+               realm="api realm")
+    assert get(server, "/api/data.json", t + "=").status_code == 401
+
+
+def test_cache_is_per_backend(server):
+    t = fastapi_users_token(SECRET, lifetime=-10)
+    assert_ok(get(server, "/lee/data.json", t))       # cached by "lee"
+    assert get(server, "/api/data.json", t).status_code == 401
+    t = fastapi_users_token(SECRET)
+    assert_ok(get(server, "/api/data.json", t))       # cached by "api"
+    assert get(server, "/iss/data.json", t).status_code == 401
+
+
+def test_cache_can_be_turned_off(server):
+    t = fastapi_users_token(SECRET, user="nocache")
+    for _ in range(3):
+        assert_ok(get(server, "/nocache/data.json", t), user="nocache")
+    assert get(server, "/nocache/data.json",
+               fastapi_users_token(OTHER_SECRET)).status_code == 401
 
 
 # ---- several backends in one location ------------------------------------
