@@ -3,6 +3,7 @@
 #   scripts/deps.sh build   - to build the module
 #   scripts/deps.sh test    - to build it and run the test suite
 #   scripts/deps.sh demo    - to build it and run the demo
+#   scripts/deps.sh bench   - to build it and run the benchmarks
 set -eu
 
 BUILD="autoconf automake libtool pkg-config make gcc
@@ -13,11 +14,14 @@ RUNTIME="openssl curl ca-certificates media-types"
 TEST="python3 python3-pytest python3-requests python3-jwt
       python3-cryptography libaprutil1-dbd-sqlite3 sqlite3"
 
+BENCH="wrk"
+
 case "${1:-build}" in
     build) want="$BUILD" ;;
     test)  want="$BUILD $RUNTIME $TEST" ;;
     demo)  want="$BUILD $RUNTIME" ;;
-    *) echo "usage: $0 build|test|demo" >&2; exit 2 ;;
+    bench) want="$BUILD $RUNTIME $BENCH" ;;
+    *) echo "usage: $0 build|test|demo|bench" >&2; exit 2 ;;
 esac
 
 missing=""

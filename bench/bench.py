@@ -1,0 +1,480 @@
+#!/usr/bin/python3
+"""Benchmarks of mod_auth_backend against an unprotected location and stock
+mod_auth_basic.  Prints figures and writes bench/RESULTS.md; never fails on
+timing.  Run it through bench/run.sh.
+
+One private httpd (event MPM) serves the same tiny static file at every
+location.  Rounds are interleaved (every location once per round, /open
+first) and each location's req/s is divided by /open's in the same round;
+the report gives the medians over the rounds, the httpd CPU time per request
+(summed over its processes from /proc) and the RSS growth of the children
+over many requests per location.
+"""
+
+import argparse
+import base64
+import datetime
+import hashlib
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "t"))
+
+from harness import APACHE2, Httpd, session  # noqa: E402
+from tokens import fastapi_users_token  # noqa: E402
+
+SECRET = "bench-secret-0123456789-abcdefghijklmnop"
+PASSWORD = "bench-password"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+PG_HOST = "pg.bench"
+
+
+def sh(cmd):
+    return subprocess.run(cmd, shell=True, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, seconds=10):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+# ---- token stores, when the machine has them ------------------------------------
+
+class Redis:
+    def __init__(self, d):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", d],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+class Postgres:
+    """A throw-away cluster, run as the postgres user (it refuses root)."""
+
+    def __init__(self, d):
+        version = sorted(os.listdir("/usr/lib/postgresql"))[-1]
+        self.bin = "/usr/lib/postgresql/%s/bin/" % version
+        self.dir = os.path.join(d, "pg")
+        self.port = free_port()
+        os.makedirs(self.dir)
+        shutil.chown(self.dir, "postgres", "postgres")
+        subprocess.run(["runuser", "-u", "postgres", "--", self.bin + "initdb",
+                        "-D", self.dir + "/data", "-A", "trust", "-U",
+                        "postgres"], check=True, capture_output=True)
+        self.proc = subprocess.Popen(
+            ["runuser", "-u", "postgres", "--", self.bin + "postgres",
+             "-D", self.dir + "/data", "-p", str(self.port), "-k", self.dir,
+             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, 30)
+        time.sleep(0.5)
+
+    def params(self):
+        return "host=127.0.0.1 port=%d user=postgres dbname=postgres" \
+               % self.port
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+# ---- locations ------------------------------------------------------------------
+
+class Location:
+    """NAME is served at /NAME/; BACKEND is an <AuthBackend> of TRANSPORT
+    and STRATEGY (None: not ours); PROVIDER names what the build must have."""
+
+    def __init__(self, name, transport=None, strategy=None, host=None,
+                 provider=None, auth=None):
+        self.name, self.transport, self.strategy = name, transport, strategy
+        self.host, self.provider, self.auth = host, provider, auth
+        self.backend = name.replace("-", "") if strategy else None
+        self.headers = []
+
+    def conf(self):
+        text = ""
+        if self.backend:
+            text += ("<AuthBackend %s>\n    AuthBackendTransport %s\n"
+                     "    AuthBackendStrategy %s\n</AuthBackend>\n"
+                     % (self.backend, self.transport, self.strategy))
+            self.auth = ("    AuthType backend\n"
+                         "    AuthBackendProvider %s\n" % self.backend)
+            # a login handler of this backend issues its benchmark token
+            text += ("<Location /login-%s>\n    SetHandler auth-backend-login\n"
+                     "    AuthBackendProvider %s\n"
+                     "    AuthUserFile @ROOT@/users\n    Require all granted\n"
+                     "</Location>\n" % (self.backend, self.backend))
+        if self.auth:
+            text += ("<Location /%s>\n    AuthName bench\n%s"
+                     "    Require valid-user\n</Location>\n"
+                     % (self.name, self.auth))
+        return text
+
+
+def locations(keys, redis, pg):
+    basic = ("    AuthType Basic\n    AuthBasicProvider file\n"
+             "    AuthUserFile @ROOT@/users\n")
+    locs = [
+        Location("open"),
+        Location("basic", auth=basic),
+        Location("jwt-hs256", "bearer", "jwt secret=file:@ROOT@/secret"),
+        Location("jwt-rs256", "bearer",
+                 "jwt algorithm=RS256 private-key=file:%s/rsa.key" % keys),
+        Location("jwt-es256", "bearer",
+                 "jwt algorithm=ES256 private-key=file:%s/ec.key" % keys),
+        Location("cookie-jwt", "cookie secure=off",
+                 "jwt secret=file:@ROOT@/secret", provider="cookie"),
+    ]
+    if redis:
+        locs.append(Location("redis", "bearer",
+                             "redis url=redis://127.0.0.1:%d/0" % redis.port,
+                             provider="redis"))
+    locs.append(Location("dbd-sqlite", "bearer", "dbd create-table=on",
+                         provider="dbd"))
+    if pg:
+        locs.append(Location("dbd-pg", "bearer", "dbd create-table=on",
+                             host=PG_HOST, provider="dbd"))
+    return locs
+
+
+def server_conf(locs, pg, sqlite):
+    main = [l for l in locs if not l.host]
+    conf = ("KeepAlive On\nMaxKeepAliveRequests 0\nThreadsPerChild 32\n"
+            "MaxRequestWorkers 32\nMaxSpareThreads 32\n")
+    if any(l.provider == "dbd" for l in locs):
+        conf += 'DBDriver sqlite3\nDBDParams "%s"\n' % sqlite
+    conf += "".join(l.conf() for l in main)
+    conf += 'AliasMatch "^/(%s)/(.*)$" "@ROOT@/htdocs/$2"\n' % \
+        "|".join(l.name for l in main)
+    virtual = [l for l in locs if l.host]
+    if virtual:
+        # mod_dbd takes one DBDriver per server: PostgreSQL in a vhost
+        conf += ("<VirtualHost *:@PORT@>\n    ServerName 127.0.0.1\n"
+                 "    DocumentRoot @ROOT@/htdocs\n</VirtualHost>\n"
+                 "<VirtualHost *:@PORT@>\n    ServerName %s\n"
+                 "    DocumentRoot @ROOT@/htdocs\n    DBDriver pgsql\n"
+                 '    DBDParams "%s"\n%s'
+                 '    AliasMatch "^/(%s)/(.*)$" "@ROOT@/htdocs/$2"\n'
+                 "</VirtualHost>\n"
+                 % (PG_HOST, pg.params(), "".join(l.conf() for l in virtual),
+                    "|".join(l.name for l in virtual)))
+    return conf
+
+
+def start_server(locs, pg, sqlite):
+    """An httpd serving LOCS, less those whose provider this build lacks."""
+    users = "bench:{SHA}%s\n" % base64.b64encode(
+        hashlib.sha1(PASSWORD.encode()).digest()).decode()
+    users += sh("htpasswd -nbB -C 10 bcrypt %s" % PASSWORD).strip() + "\n"
+    while True:
+        h = Httpd(server_conf(locs, pg, sqlite), loglevel="warn",
+                  modules=["auth_basic", "dbd"],
+                  files={"users": users})
+        h.write("secret", SECRET, mode=0o600)
+        check = h.check()
+        if check.returncode == 0:
+            return h.start(), locs
+        text = check.stderr + check.stdout
+        h.cleanup()
+        missing = [l for l in locs if l.provider
+                   and "unknown strategy '%s'" % l.provider in text
+                   or l.provider and "unknown transport '%s'" % l.provider
+                   in text]
+        if not missing:
+            raise SystemExit("httpd configuration failed:\n" + text)
+        for l in missing:
+            print("skipping /%s: this build has no '%s' provider"
+                  % (l.name, l.provider))
+        locs = [l for l in locs if l not in missing]
+
+
+def prepare(h, locs):
+    """Gets each location its credentials and checks that it refuses a
+    request without them: a location that lets everyone in is not
+    measured."""
+    s = session()
+    for l in locs:
+        host = {"Host": l.host} if l.host else {}
+        if l.name == "basic":
+            cred = {"Authorization": "Basic " + base64.b64encode(
+                ("bench:" + PASSWORD).encode()).decode()}
+        elif l.backend:
+            r = s.post(h.url("/login-" + l.backend), headers=host,
+                       data={"username": "bench", "password": PASSWORD})
+            if r.status_code == 204 and "fastapiusersauth" in r.cookies:
+                cred = {"Cookie": "fastapiusersauth="
+                        + r.cookies["fastapiusersauth"]}
+            elif r.status_code == 200:
+                cred = {"Authorization": "Bearer " + r.json()["access_token"]}
+            else:
+                raise SystemExit("/%s: login answered %d %s"
+                                 % (l.name, r.status_code, r.text))
+        else:
+            cred = {}
+        url = h.url("/%s/index.html" % l.name)
+        if cred and s.get(url, headers=host).status_code != 401:
+            raise SystemExit("/%s does not refuse a request without "
+                             "credentials" % l.name)
+        r = s.get(url, headers=dict(host, **cred))
+        if r.status_code != 200:
+            raise SystemExit("/%s refuses its credentials: %d"
+                             % (l.name, r.status_code))
+        l.headers = ["%s: %s" % kv for kv in dict(host, **cred).items()]
+
+
+# ---- measuring --------------------------------------------------------------------
+
+def httpd_pids(h):
+    parent = h.proc.pid
+    kids = subprocess.run(["ps", "-o", "pid=", "--ppid", str(parent)],
+                          capture_output=True, text=True).stdout.split()
+    return [parent] + [int(k) for k in kids]
+
+
+def cpu_ticks(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])     # utime + stime
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def children_rss_kb(h):
+    total = 0
+    for pid in httpd_pids(h)[1:]:
+        try:
+            with open("/proc/%d/statm" % pid) as f:
+                total += int(f.read().split()[1]) * PAGE_KB
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def wrk(url, seconds, conns, headers=(), script=None):
+    cmd = ["wrk", "-t2", "-c%d" % conns, "-d%ds" % seconds]
+    for x in headers:
+        cmd += ["-H", x]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True).stdout
+    n = re.search(r"(\d+) requests in", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return (int(n.group(1)) if n else 0, float(rps.group(1)) if rps else 0.0,
+            int(bad.group(1)) if bad else 0)
+
+
+def measure(h, url, seconds, conns, headers=(), script=None):
+    pids = httpd_pids(h)
+    before = cpu_ticks(pids)
+    n, rps, bad = wrk(url, seconds, conns, headers, script)
+    ticks = cpu_ticks(pids) - before
+    cpu_us = ticks * 1e6 / CLK_TCK / n if n else float("nan")
+    return {"rps": rps, "cpu_us": cpu_us, "bad": bad}
+
+
+LOGIN_LUA = """
+wrk.method = "POST"
+wrk.body = "username=%s&password=%s"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+"""
+
+
+def run(h, locs, args, work):
+    rounds = {l.name: [] for l in locs}
+    for i in range(args.rounds):
+        base = None
+        line = []
+        for l in locs:
+            m = measure(h, h.url("/%s/index.html" % l.name), args.seconds,
+                        args.connections, l.headers)
+            if l.name == "open":
+                base = m
+            m["ratio"] = m["rps"] / base["rps"] if base["rps"] else 0
+            m["cpu_above"] = m["cpu_us"] - base["cpu_us"]
+            rounds[l.name].append(m)
+            line.append("%s %.0f (%.2f)%s" % (l.name, m["rps"], m["ratio"],
+                                             " !%d" % m["bad"] if m["bad"]
+                                             else ""))
+        print("round %d: %s" % (i + 1, ", ".join(line)), flush=True)
+
+    logins = {}
+    for user in ("bench", "bcrypt"):
+        script = os.path.join(work, "login-%s.lua" % user)
+        with open(script, "w") as f:
+            f.write(LOGIN_LUA % (user, PASSWORD))
+        logins[user] = measure(h, h.url("/login-jwths256"), args.seconds,
+                               args.connections, script=script)
+        print("login (%s): %.0f req/s%s" % (user, logins[user]["rps"],
+                                            " !%d" % logins[user]["bad"]
+                                            if logins[user]["bad"] else ""),
+              flush=True)
+
+    memory = {}
+    for l in locs:
+        per_sec = statistics.median(m["rps"] for m in rounds[l.name]) or 1
+        seconds = max(2, int(args.memory_requests / per_sec) + 1)
+        before = children_rss_kb(h)
+        n, _, _ = wrk(h.url("/%s/index.html" % l.name), seconds,
+                      args.connections, l.headers)
+        memory[l.name] = (n, children_rss_kb(h) - before)
+        print("memory /%s: %+d KB over %d requests"
+              % (l.name, memory[l.name][1], n), flush=True)
+    statuses = {}
+    with open(h.path("logs/access_log")) as f:
+        for line in f:
+            m = re.search(r'"\S+ /([^/ ]*)\S* HTTP/[\d.]+" (\d+)', line)
+            if m and not m.group(2).startswith("2"):
+                key = "%s %s" % (m.group(1), m.group(2))
+                statuses[key] = statuses.get(key, 0) + 1
+    if statuses:
+        print("responses other than 2xx (one 401 per location is the "
+              "check without credentials): %s" % statuses)
+    return rounds, logins, memory
+
+
+# ---- report -------------------------------------------------------------------------
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    version = subprocess.run([APACHE2, "-v"], capture_output=True,
+                             text=True).stdout.splitlines()[0]
+    return "%d cores (%s); %s; event MPM" % (os.cpu_count(), model,
+                                             version.split(": ", 1)[-1])
+
+
+def report(locs, results, args):
+    rounds, logins, memory = results
+    med = statistics.median
+    rows = ["| location | req/s | ratio to /open | httpd CPU µs/request | "
+            "above /open | RSS growth |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for l in locs:
+        ms = rounds[l.name]
+        n, grow = memory[l.name]
+        rows.append("| /%s | %.0f | %.2f | %.1f | %+.1f | %+d KB / %dk req |"
+                    % (l.name, med(m["rps"] for m in ms),
+                       med(m["ratio"] for m in ms),
+                       med(m["cpu_us"] for m in ms),
+                       med(m["cpu_above"] for m in ms), grow, n // 1000))
+    for user, hash_ in (("bench", "SHA1"), ("bcrypt", "bcrypt cost 10")):
+        m = logins[user]
+        rows.append("| login (HS256, %s htpasswd) | %.0f | — | %.1f | — | — |"
+                    % (hash_, m["rps"], m["cpu_us"]))
+    table = "\n".join(rows)
+    print("\n" + table)
+    if args.no_results:
+        return
+    text = """# Benchmark results
+
+Written by `bench/run.sh` on %s.
+
+- Machine: %s
+- Load: wrk, 2 threads, %d connections, keep-alive, %d s per location per
+  round, %d interleaved rounds (every location once per round, `/open`
+  first); figures are medians over the rounds, ratios are to `/open` in the
+  same round.
+- httpd CPU µs/request: utime+stime of all httpd processes over the run,
+  divided by the requests served.
+- RSS growth: the children's resident memory before and after the given
+  number of requests to that location alone, after the rounds warmed it up.
+
+%s
+
+Each protected location was checked to refuse a request without
+credentials before it was measured.  The JWT locations send the same
+token on every request, as a client does for the token's lifetime; see
+"What changed" for what the first request of a token costs.
+""" % (datetime.date.today().isoformat(), machine(), args.connections,
+       args.seconds, args.rounds, table)
+    history = ""
+    if os.path.exists(args.results):
+        with open(args.results) as f:
+            old = f.read()
+        if "## What changed" in old:
+            history = old[old.index("## What changed"):]
+    with open(args.results, "w") as f:
+        f.write(text + ("\n" + history if history else ""))
+    print("\nwrote %s" % args.results)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--memory-requests", type=int, default=200000)
+    ap.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument("--no-results", action="store_true",
+                    help="print the figures, leave RESULTS.md alone")
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="mab-bench-")
+    os.chmod(work, 0o755)
+    sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 "
+       "-out %s/rsa.key 2>/dev/null" % work)
+    sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+       "-out %s/ec.key 2>/dev/null" % work)
+    os.chmod(work + "/rsa.key", 0o600)
+    os.chmod(work + "/ec.key", 0o600)
+    sqlite = os.path.join(work, "tokens.sqlite")
+    db_dir = os.path.join(work, "db")
+    os.makedirs(db_dir)
+    shutil.chown(db_dir, "www-data", "www-data")   # sqlite writes beside it
+    sqlite = os.path.join(db_dir, "tokens.sqlite")
+    redis = Redis(work) if shutil.which("redis-server") else None
+    pg = Postgres(work) if os.path.isdir("/usr/lib/postgresql") else None
+    h = None
+    try:
+        h, locs = start_server(locations(work, redis, pg), pg, sqlite)
+        prepare(h, locs)
+        results = run(h, locs, args, work)
+    finally:
+        if h:
+            h.cleanup()
+        for s in (redis, pg):
+            if s:
+                s.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    report(locs, results, args)
+
+
+if __name__ == "__main__":
+    main()
