@@ -160,18 +160,16 @@ const char *cmd_backend_section(cmd_parms *cmd, void *mconfig, const char *arg)
 
 /* The checks and lookups shared by AuthBackendTransport and
  * AuthBackendStrategy. */
-static const char *section_line_check(cmd_parms *cmd, const auth_backend *be,
-                                      const void *already)
+static const char *not_in_section(cmd_parms *cmd)
 {
-    if (!be) {
-        return apr_psprintf(cmd->pool, "%s is only allowed inside "
-                            "<AuthBackend NAME>", cmd->cmd->name);
-    }
-    if (already) {
-        return apr_psprintf(cmd->pool, "%s is given twice in <AuthBackend "
-                            "%s>", cmd->cmd->name, be->name);
-    }
-    return NULL;
+    return apr_psprintf(cmd->pool, "%s is only allowed inside "
+                        "<AuthBackend NAME>", cmd->cmd->name);
+}
+
+static const char *given_twice(cmd_parms *cmd, const auth_backend *be)
+{
+    return apr_psprintf(cmd->pool, "%s is given twice in <AuthBackend %s>",
+                        cmd->cmd->name, be->name);
 }
 
 static const char *provider_lookup(cmd_parms *cmd, const char *group,
@@ -222,8 +220,13 @@ const char *cmd_transport(cmd_parms *cmd, void *mconfig, const char *args)
     apr_array_header_t *opts;
     const char *type, *err;
 
-    if ((err = section_line_check(cmd, be, be ? be->transport : NULL))
-        || (err = options_parse(cmd, args, &type, &opts))
+    if (!be) {
+        return not_in_section(cmd);
+    }
+    if (be->transport) {
+        return given_twice(cmd, be);
+    }
+    if ((err = options_parse(cmd, args, &type, &opts))
         || (err = provider_lookup(cmd, AUTH_BACKEND_TRANSPORT_GROUP,
                                   "transport", type,
                                   (const void **)&provider))) {
@@ -246,8 +249,13 @@ const char *cmd_strategy(cmd_parms *cmd, void *mconfig, const char *args)
     apr_array_header_t *opts;
     const char *type, *err;
 
-    if ((err = section_line_check(cmd, be, be ? be->strategy : NULL))
-        || (err = options_parse(cmd, args, &type, &opts))
+    if (!be) {
+        return not_in_section(cmd);
+    }
+    if (be->strategy) {
+        return given_twice(cmd, be);
+    }
+    if ((err = options_parse(cmd, args, &type, &opts))
         || (err = provider_lookup(cmd, AUTH_BACKEND_STRATEGY_GROUP,
                                   "strategy", type,
                                   (const void **)&provider))) {
@@ -364,7 +372,7 @@ const char *cmd_login_max_body(cmd_parms *cmd, void *mconfig, const char *arg)
     auth_backend_dir_conf *conf = mconfig;
     apr_int64_t v;
     const char *err = option_int(cmd->pool, "AuthBackendLoginMaxBody", arg,
-                                 64, 1024 * 1024, &v);
+                                 64, 1048576, &v);
     if (err) {
         return err;
     }

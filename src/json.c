@@ -63,7 +63,7 @@ int json_respond(request_rec *r, int status, const char *body)
 {
     r->status = status;
     ap_set_content_type(r, "application/json");
-    ap_set_content_length(r, strlen(body));
+    ap_set_content_length(r, (apr_off_t)strlen(body));
     if (!r->header_only) {
         ap_rputs(body, r);
     }

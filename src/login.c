@@ -256,7 +256,7 @@ static void equalize_timing(authn_status res, apr_time_t elapsed)
     }
     else if (res == AUTH_GRANTED || res == AUTH_DENIED) {
         apr_atomic_set32(&existing_user_usec,
-                         avg ? (apr_uint32_t)((avg * 7 + elapsed) / 8)
+                         avg ? (apr_uint32_t)(((apr_time_t)avg * 7 + elapsed) / 8)
                              : (apr_uint32_t)elapsed);
     }
 }

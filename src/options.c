@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#define SECRET_MAX_SIZE (64 * 1024)
+#define SECRET_MAX_SIZE 65536
 
 const char *options_parse(cmd_parms *cmd, const char *args, const char **type,
                           apr_array_header_t **opts)

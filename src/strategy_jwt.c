@@ -30,7 +30,7 @@
 
 #define DEFAULT_LIFETIME    3600
 #define DEFAULT_AUDIENCE    "fastapi-users:auth"
-#define MAX_LIFETIME        (10 * 365 * 86400)
+#define MAX_LIFETIME        315360000   /* ten years */
 #define MAX_LEEWAY          86400
 #define MAX_SUB_LENGTH      1024
 #define DEFAULT_CACHE       1024

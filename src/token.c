@@ -113,7 +113,13 @@ apr_ssize_t b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
     padded = (len + 3) & ~(apr_size_t)3;
     std = apr_palloc(p, padded + 1);
     for (i = 0; i < len; i++) {
-        std[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
+        std[i] = in[i];
+        if (std[i] == '-') {
+            std[i] = '+';
+        }
+        else if (std[i] == '_') {
+            std[i] = '/';
+        }
     }
     for (; i < padded; i++) {
         std[i] = '=';
