@@ -76,6 +76,8 @@ const char *cmd_login_max_body(cmd_parms *cmd, void *mconfig, const char *arg);
 
 int config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                  server_rec *s);
+int config_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                       apr_pool_t *ptemp, server_rec *s);
 void config_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* The backend NAME as seen from the request's server, or NULL. */
@@ -182,5 +184,6 @@ apr_status_t json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
 extern const auth_backend_transport_provider transport_bearer;
 extern const auth_backend_strategy_provider strategy_jwt;
+extern const auth_backend_strategy_provider strategy_dbd;
 
 #endif /* AUTH_BACKEND_PRIVATE_H */

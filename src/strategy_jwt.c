@@ -603,5 +603,6 @@ const auth_backend_strategy_provider strategy_jwt = {
     NULL,                       /* child_init */
     jwt_read,
     jwt_write,
-    jwt_destroy
+    jwt_destroy,
+    NULL                        /* post_config */
 };
