@@ -493,27 +493,35 @@ static void call_close(dbd_call *x)
     x->dbd = NULL;
 }
 
-/* PostgreSQL forgets prepared statements when a broken connection is
- * reset, which is how mod_dbd's connection check revives one after the
- * server restarted.  If the connection is up, prepare statement WHICH
- * again: that succeeds only when it was missing. */
-static int call_reprepare(dbd_call *x, int which)
+/* A prepared statement can go stale while its connection stays in the
+ * pool: PostgreSQL forgets it when a broken connection is reset (which is
+ * how mod_dbd's connection check revives one after the server restarted),
+ * and apr's SQLite driver uses the legacy sqlite3_prepare(), whose
+ * statements fail for good once any schema change (a migration, another
+ * table) happened.  So after a failure, prepare statement WHICH again and
+ * let the caller retry once.  On PostgreSQL that succeeds only if it was
+ * missing (the name is taken otherwise).  On SQLite the old statement stays
+ * with the handle until it closes, so not for a locked database, which a
+ * new statement would not cure. */
+static int call_reprepare(dbd_call *x, int which, const char *error)
 {
     apr_dbd_prepared_t *stmt = NULL;
 
-    if (x->c->dialect != DIALECT_PGSQL
-        || apr_dbd_check_conn(x->dbd->driver, x->pool, x->dbd->handle)
-           != APR_SUCCESS
-        || apr_dbd_prepare(x->dbd->driver, x->dbd->pool, x->dbd->handle,
-                           x->c->sql[which], x->c->label[which], &stmt)
+    if (x->c->dialect == DIALECT_PGSQL
+        ? apr_dbd_check_conn(x->dbd->driver, x->pool, x->dbd->handle)
+          != APR_SUCCESS
+        : strstr(error, "locked") != NULL) {
+        return 0;
+    }
+    if (apr_dbd_prepare(x->dbd->driver, x->dbd->pool, x->dbd->handle,
+                        x->c->sql[which], x->c->label[which], &stmt)
         || !stmt) {
         return 0;
     }
     apr_hash_set(x->dbd->prepared, x->c->label[which], APR_HASH_KEY_STRING,
                  stmt);
-    call_log(x, APLOG_INFO, apr_psprintf(x->pool, "the database connection "
-             "was reset; prepared the %s statement again",
-             statements[which].key));
+    call_log(x, APLOG_INFO, apr_psprintf(x->pool, "prepared the %s "
+             "statement again (%s)", statements[which].key, error));
     return 1;
 }
 
@@ -549,7 +557,7 @@ static auth_backend_status call_run(dbd_call *x, int which, const char **args,
             return AUTH_BACKEND_OK;
         }
         msg = driver_error(x->pool, driver, x->dbd->handle, rv);
-        if (attempt || !call_reprepare(x, which)) {
+        if (attempt || !call_reprepare(x, which, msg)) {
             break;
         }
     }
