@@ -503,25 +503,32 @@ static void call_close(dbd_call *x)
  * missing (the name is taken otherwise).  On SQLite the old statement stays
  * with the handle until it closes, so not for a locked database, which a
  * new statement would not cure. */
-static int call_reprepare(dbd_call *x, int which, const char *error)
+static int call_reprepare(dbd_call *x, int which, const char **error)
 {
     apr_dbd_prepared_t *stmt = NULL;
+    int rv;
 
     if (x->c->dialect == DIALECT_PGSQL
         ? apr_dbd_check_conn(x->dbd->driver, x->pool, x->dbd->handle)
           != APR_SUCCESS
-        : strstr(error, "locked") != NULL) {
+        : strstr(*error, "locked") != NULL) {
         return 0;
     }
-    if (apr_dbd_prepare(x->dbd->driver, x->dbd->pool, x->dbd->handle,
-                        x->c->sql[which], x->c->label[which], &stmt)
-        || !stmt) {
+    rv = apr_dbd_prepare(x->dbd->driver, x->dbd->pool, x->dbd->handle,
+                         x->c->sql[which], x->c->label[which], &stmt);
+    if (rv || !stmt) {
+        if (x->c->dialect == DIALECT_SQLITE) {
+            /* the stale statement's own message may be "not an error" */
+            *error = apr_pstrcat(x->pool, *error, "; preparing it again: ",
+                                 driver_error(x->pool, x->dbd->driver,
+                                              x->dbd->handle, rv), NULL);
+        }
         return 0;
     }
     apr_hash_set(x->dbd->prepared, x->c->label[which], APR_HASH_KEY_STRING,
                  stmt);
     call_log(x, APLOG_INFO, apr_psprintf(x->pool, "prepared the %s "
-             "statement again (%s)", statements[which].key, error));
+             "statement again (%s)", statements[which].key, *error));
     return 1;
 }
 
@@ -557,7 +564,7 @@ static auth_backend_status call_run(dbd_call *x, int which, const char **args,
             return AUTH_BACKEND_OK;
         }
         msg = driver_error(x->pool, driver, x->dbd->handle, rv);
-        if (attempt || !call_reprepare(x, which, msg)) {
+        if (attempt || !call_reprepare(x, which, &msg)) {
             break;
         }
     }
