@@ -301,3 +301,42 @@ def test_schema_change_does_not_break_pooled_connections(server):
     assert whoami(server, "db", token) == ALICE
     assert "prepared the select statement again" in server.log_since(
         mark, "again")
+
+
+# ---- the purge ----------------------------------------------------------------------
+
+
+def test_purge_runs_in_one_process(httpd_factory):
+    # two child processes; the purge is a singleton watchdog callback
+    conf = ('DBDriver sqlite3\nDBDParams "@ROOT@/db/purge.sqlite"\n'
+            + backend("purged", "table=purgetokens create-table=on "
+                      "lifetime=60 purge-interval=1")
+            + ALIASES + "ServerLimit 2\nStartServers 2\nMinSpareThreads 32\n"
+            "MaxRequestWorkers 32\n")
+    h = httpd_factory(conf, start=False, modules=["dbd"],
+                      loglevel="info auth_backend:debug")
+    h.write("users", users_file(ALICE))
+    make_db_dir(h)
+    h.start()
+    h.db = lambda: sqlite3.connect(h.path("db/purge.sqlite"), timeout=10)
+    valid = login(h, "purged", ALICE)
+    expired = [new_token() for _ in range(3)]
+    for t in expired:
+        execute(h, "INSERT INTO purgetokens VALUES (?, ?, ?)",
+                (t, sqlite_time(ago(120)), ALICE))
+    deadline = time.time() + 10
+    while time.time() < deadline and len(rows(h, "purgetokens")) > 1:
+        time.sleep(0.2)
+    assert [r[0] for r in rows(h, "purgetokens")] == [valid]
+    assert whoami(h, "purged", valid) == ALICE
+    time.sleep(2.5)
+    purges = re.findall(r"\[pid (\d+):tid \d+\] .*backend 'purged': purged "
+                        r"(\d+) expired tokens", h.error_log())
+    assert len(purges) >= 3
+    assert len({pid for pid, _ in purges}) == 1, purges
+    # while both children were up (each ran create-table)
+    children = set(re.findall(r"\[pid (\d+):tid \d+\] .*table "
+                              r"\"purgetokens\" is there", h.error_log()))
+    assert len(children) == 2, children
+    assert sum(int(n) for _, n in purges) == 3
+    h.stop()
