@@ -41,14 +41,23 @@ static const command_rec auth_backend_cmds[] = {
 
 static void register_hooks(apr_pool_t *p)
 {
+    /* strategies register mod_watchdog callbacks in post_config, and
+     * create their tables in child_init before mod_dbd opens its pool */
+    static const char *const before_watchdog[] = { "mod_watchdog.c", NULL };
+    static const char *const before_dbd[] = { "mod_dbd.c", NULL };
+
     /* built-in providers: one line per transport or strategy */
     ap_register_provider(p, AUTH_BACKEND_TRANSPORT_GROUP, "bearer",
                          AUTH_BACKEND_PROVIDER_VERSION, &transport_bearer);
     ap_register_provider(p, AUTH_BACKEND_STRATEGY_GROUP, "jwt",
                          AUTH_BACKEND_PROVIDER_VERSION, &strategy_jwt);
+    ap_register_provider(p, AUTH_BACKEND_STRATEGY_GROUP, "dbd",
+                         AUTH_BACKEND_PROVIDER_VERSION, &strategy_dbd);
 
     ap_hook_check_config(config_check, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(config_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(config_post_config, NULL, before_watchdog,
+                        APR_HOOK_MIDDLE);
+    ap_hook_child_init(config_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_check_authn(authn_check, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(authn_note_failure, NULL, NULL, APR_HOOK_MIDDLE);

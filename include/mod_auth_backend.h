@@ -147,6 +147,13 @@ struct auth_backend_strategy_provider {
     /* Revoke TOKEN.  NOT_SUPPORTED for stateless tokens. */
     auth_backend_status (*destroy)(request_rec *r, const auth_backend *be,
                                    const char *token);
+
+    /* In the parent, after the configuration is read, at startup and on
+     * each restart (not under `apache2 -t`): set up what runs once for the
+     * whole server, such as a mod_watchdog callback.  Return NULL or a
+     * message (the server does not start).  May be NULL. */
+    const char *(*post_config)(apr_pool_t *pconf, apr_pool_t *ptemp,
+                               server_rec *s, auth_backend *be);
 };
 
 #ifdef __cplusplus

@@ -76,6 +76,8 @@ const char *cmd_login_max_body(cmd_parms *cmd, void *mconfig, const char *arg);
 
 int config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                  server_rec *s);
+int config_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                       apr_pool_t *ptemp, server_rec *s);
 void config_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* The backend NAME as seen from the request's server, or NULL. */
@@ -102,6 +104,8 @@ const char *option_int(apr_pool_t *p, const char *key, const char *value,
 #define OPAQUE_TOKEN_BYTES   32
 #define OPAQUE_TOKEN_LENGTH  43     /* base64url of 32 bytes, no padding */
 #define TOKEN_MAX_LENGTH     8192
+#define TOKEN_DEFAULT_LIFETIME 3600         /* fastapi-users' documented value */
+#define TOKEN_MAX_LIFETIME   315360000      /* ten years, in seconds */
 
 /* RFC 6750 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
 int token_is_b64token(const char *s, apr_size_t len);
@@ -199,5 +203,6 @@ apr_status_t json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
 extern const auth_backend_transport_provider transport_bearer;
 extern const auth_backend_strategy_provider strategy_jwt;
+extern const auth_backend_strategy_provider strategy_dbd;
 
 #endif /* AUTH_BACKEND_PRIVATE_H */

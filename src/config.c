@@ -435,6 +435,40 @@ int config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     return failed ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
 
+/* In the parent once the configuration is final (not under -t). */
+int config_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                       apr_pool_t *ptemp, server_rec *s)
+{
+    server_rec *vs;
+
+    (void)plog;
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;              /* the first of the two startup passes */
+    }
+    for (vs = s; vs; vs = vs->next) {
+        auth_backend_server_conf *sconf =
+            ap_get_module_config(vs->module_config, &auth_backend_module);
+        apr_hash_index_t *hi;
+
+        for (hi = apr_hash_first(ptemp, sconf->backends); hi;
+             hi = apr_hash_next(hi)) {
+            auth_backend *be = apr_hash_this_val(hi);
+            const char *err;
+
+            if (be->server != vs || !be->strategy->post_config) {
+                continue;
+            }
+            if ((err = be->strategy->post_config(pconf, ptemp, vs, be))) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                             "%s: <AuthBackend %s>: %s", be->defined_in,
+                             be->name, err);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+    }
+    return OK;
+}
+
 void config_child_init(apr_pool_t *pchild, server_rec *s)
 {
     server_rec *vs;

@@ -28,9 +28,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#define DEFAULT_LIFETIME    3600
 #define DEFAULT_AUDIENCE    "fastapi-users:auth"
-#define MAX_LIFETIME        315360000   /* ten years */
 #define MAX_LEEWAY          86400
 #define MAX_SUB_LENGTH      1024
 #define DEFAULT_CACHE       1024
@@ -283,9 +281,9 @@ static const char *jwt_configure(cmd_parms *cmd, auth_backend *be,
                             v);
     }
 
-    c->lifetime = DEFAULT_LIFETIME;
+    c->lifetime = TOKEN_DEFAULT_LIFETIME;
     if ((v = auth_backend_option_take(opts, "lifetime"))
-        && (err = option_int(cmd->pool, "lifetime", v, 1, MAX_LIFETIME,
+        && (err = option_int(cmd->pool, "lifetime", v, 1, TOKEN_MAX_LIFETIME,
                              &c->lifetime))) {
         return err;
     }
@@ -637,5 +635,6 @@ const auth_backend_strategy_provider strategy_jwt = {
     jwt_child_init,
     jwt_read,
     jwt_write,
-    jwt_destroy
+    jwt_destroy,
+    NULL                        /* post_config */
 };
