@@ -36,6 +36,24 @@ static const command_rec auth_backend_cmds[] = {
     AP_INIT_TAKE1("AuthBackendLoginMaxBody", cmd_login_max_body, NULL,
                   OR_AUTHCFG,
                   "the largest login body accepted, in bytes (default 8192)"),
+    AP_INIT_TAKE1("AuthBackendLoginURL", cmd_redirect_url,
+                  (void *)APR_OFFSETOF(auth_backend_dir_conf, login_url),
+                  OR_AUTHCFG,
+                  "the login page an unauthenticated browser is sent to"),
+    AP_INIT_TAKE1("AuthBackendLoginRedirect", cmd_redirect_url,
+                  (void *)APR_OFFSETOF(auth_backend_dir_conf, login_redirect),
+                  OR_AUTHCFG,
+                  "where a cookie login without a usable next= goes "
+                  "(default: 204, no redirect)"),
+    AP_INIT_TAKE1("AuthBackendLogoutRedirect", cmd_redirect_url,
+                  (void *)APR_OFFSETOF(auth_backend_dir_conf,
+                                       logout_redirect),
+                  OR_AUTHCFG,
+                  "where a browser is sent after logout"),
+    AP_INIT_ITERATE("AuthBackendTrustedOrigin", cmd_trusted_origin, NULL,
+                    OR_AUTHCFG,
+                    "other origins (scheme://host[:port]) allowed to send "
+                    "unsafe requests with a cookie"),
     { NULL }
 };
 
@@ -49,6 +67,8 @@ static void register_hooks(apr_pool_t *p)
     /* built-in providers: one line per transport or strategy */
     ap_register_provider(p, AUTH_BACKEND_TRANSPORT_GROUP, "bearer",
                          AUTH_BACKEND_PROVIDER_VERSION, &transport_bearer);
+    ap_register_provider(p, AUTH_BACKEND_TRANSPORT_GROUP, "cookie",
+                         AUTH_BACKEND_PROVIDER_VERSION, &transport_cookie);
     ap_register_provider(p, AUTH_BACKEND_STRATEGY_GROUP, "jwt",
                          AUTH_BACKEND_PROVIDER_VERSION, &strategy_jwt);
     ap_register_provider(p, AUTH_BACKEND_STRATEGY_GROUP, "dbd",

@@ -115,6 +115,24 @@ struct auth_backend_transport_provider {
      * NULL.  TOKEN_REFUSED: a token was sent and refused. */
     void (*challenge)(request_rec *r, const auth_backend *be,
                       const char *realm, int token_refused);
+
+    /* Members below were added with the cookie transport; a provider
+     * that leaves them out of its initializer gets 0 / NULL. */
+
+    /* Nonzero when browsers send the token by themselves with every
+     * request (a cookie), so that another site can make a browser send
+     * it.  Requests authenticated through such a transport, and logins
+     * that issue its tokens, must then pass the CSRF origin check when
+     * their method is unsafe; login_response and logout_response must
+     * answer 204 without a body, which the handlers may turn into a 303
+     * redirect for a browser. */
+    int ambient;
+
+    /* Remove the token from the request, so that the application (a CGI,
+     * a proxied server) never sees it.  Called for every backend of a
+     * protected location once authentication is decided, whichever
+     * backend won.  May be NULL. */
+    void (*hide)(request_rec *r, const auth_backend *be);
 };
 
 /* Strategy: makes, checks and destroys tokens.  It never sees HTTP beyond

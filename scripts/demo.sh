@@ -2,7 +2,8 @@
 # The demo, from a clean clone on Debian 12, as root: installs what it
 # needs, builds the module and runs a private httpd on 127.0.0.1:8088 in the
 # foreground (Ctrl-C stops it) with a JWT + Bearer backend, a user in an
-# htpasswd file, a protected location and the login and logout endpoints.
+# htpasswd file, a protected location and the login and logout endpoints,
+# and for browsers a cookie backend, an HTML login page and a protected page.
 set -eu
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -15,7 +16,9 @@ scripts/build.sh
 
 rm -rf "$D"
 mkdir -p "$D/run" "$D/logs" "$D/htdocs/api" "$D/cgi"
-chmod -R 755 "$D"
+# the browser pages: the login form and the protected page
+cp -R scripts/demo-site/. "$D/htdocs/"
+chmod -R u=rwX,go=rX "$D"
 # the signing secret: root-only, read by httpd while it is still root
 ( umask 077; openssl rand -hex 32 > "$D/jwt.secret" )
 htpasswd -bcB "$D/users.htpasswd" demo demo-password 2>/dev/null
@@ -39,6 +42,7 @@ LoadModule authz_core_module $MODS/mod_authz_core.so
 LoadModule authz_user_module $MODS/mod_authz_user.so
 LoadModule alias_module $MODS/mod_alias.so
 LoadModule mime_module $MODS/mod_mime.so
+LoadModule dir_module $MODS/mod_dir.so
 LoadModule cgid_module $MODS/mod_cgid.so
 LoadModule auth_backend_module $REPO/_build/.libs/mod_auth_backend.so
 
@@ -95,6 +99,45 @@ ScriptAlias /api/whoami $D/cgi/whoami
     AuthBackendProvider api
     Require all granted
 </Location>
+
+# For browsers: the same JWTs in fastapi-users' cookie.  secure=off only
+# because this demo is plain http on 127.0.0.1: a browser does not send a
+# Secure cookie back to an http:// page (localhost aside).  Keep the
+# default secure=on on a real site.
+<AuthBackend web>
+    AuthBackendTransport cookie secure=off
+    AuthBackendStrategy  jwt secret=file:$D/jwt.secret lifetime=3600
+</AuthBackend>
+
+# A protected web page: a browser without the cookie is sent to the login
+# page (302, with ?next=), an API call gets the 401.
+<Location /app>
+    AuthType backend
+    AuthName "demo app"
+    AuthBackendProvider web
+    AuthBackendLoginURL /login.html
+    Require valid-user
+</Location>
+ScriptAlias /app/whoami $D/cgi/whoami
+DirectoryIndex index.html
+
+# The login form posts here: sets the cookie, then 303 to next=.
+<Location /auth/cookie/login>
+    SetHandler auth-backend-login
+    AuthBackendProvider web
+    AuthUserFile $D/users.htpasswd
+    AuthBackendLoginURL /login.html
+    Require all granted
+</Location>
+
+# The page's "Log out" button: clears the cookie, then 303 to /app/, which
+# sends the browser to the login page again.
+<Location /auth/cookie/logout>
+    SetHandler auth-backend-logout
+    AuthBackendProvider web
+    AuthBackendLogoutRedirect /app/
+    Require all granted
+</Location>
 CONF
 
 /usr/sbin/apache2 -d "$D" -f "$D/httpd.conf" -t
@@ -112,6 +155,8 @@ User "demo", password "demo-password".  In another shell:
   curl -H "Authorization: Bearer \$TOKEN" $B/api/whoami
   curl -i -d username=demo -d password=wrong $B/auth/jwt/login   # 400
   curl -i -X POST -H "Authorization: Bearer \$TOKEN" $B/auth/jwt/logout   # 204
+
+In a browser: $B/app/  (login page, then the protected page; "Log out")
 
 TRY
 exec /usr/sbin/apache2 -d "$D" -f "$D/httpd.conf" -DFOREGROUND

@@ -56,6 +56,11 @@ typedef struct {
     apr_array_header_t *login_providers;  /* AuthBackendLoginProvider */
     apr_off_t login_max_body;             /* AuthBackendLoginMaxBody */
     unsigned int login_max_body_set:1;
+    const char *login_url;                /* AuthBackendLoginURL */
+    const char *login_redirect;           /* AuthBackendLoginRedirect */
+    const char *logout_redirect;          /* AuthBackendLogoutRedirect */
+    apr_array_header_t *trusted_origins;  /* AuthBackendTrustedOrigin:
+                                             normalised, const char * */
 
     /* Set only in the fresh vector that <AuthBackend> walks its body with:
      * the backend being defined. */
@@ -73,6 +78,8 @@ const char *cmd_strategy(cmd_parms *cmd, void *mconfig, const char *args);
 const char *cmd_backend_provider(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *cmd_login_provider(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *cmd_login_max_body(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *cmd_redirect_url(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *cmd_trusted_origin(cmd_parms *cmd, void *mconfig, const char *arg);
 
 int config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                  server_rec *s);
@@ -146,10 +153,20 @@ typedef struct {
     const auth_backend *backend;       /* the backend that authenticated */
     const char *claims;                /* its claims (JSON), if any */
     apr_array_header_t *refused;       /* transports whose token was refused */
+    apr_table_t *hidden;               /* backend name -> the token hidden
+                                          from the application */
 } auth_backend_request;
 
 auth_backend_request *request_state(request_rec *r);
 auth_backend_request *request_state_get(request_rec *r);   /* or NULL */
+/* Remembers TOKEN of backend BE, just removed from the request, for the
+ * subrequests and internal redirects that copy the request's headers. */
+void request_hide_token(request_rec *r, const auth_backend *be,
+                        const char *token);
+/* The token of BE that the main or a previous request hid, or NULL. */
+const char *request_hidden_token(request_rec *r, const auth_backend *be);
+/* The request the client sent: R without subrequests and redirects. */
+request_rec *request_initial(request_rec *r);
 
 /* ---- authentication (authn.c) ------------------------------------------ */
 
@@ -168,6 +185,28 @@ int authn_check(request_rec *r);
 int authn_note_failure(request_rec *r, const char *auth_type);
 /* HTTP status for a failed walk: 503, 500 or 401. */
 int status_for(auth_backend_status st);
+
+/* ---- the browser flow (browser.c) ----------------------------------------- */
+
+/* A page load by a browser rather than an API call: Sec-Fetch-Mode:
+ * navigate, or an Accept that prefers HTML; never with X-Requested-With. */
+int browser_navigation(request_rec *r);
+/* NEXT if it is a same-origin path that is safe to redirect to, or NULL. */
+const char *browser_local_path(apr_pool_t *p, const char *next);
+/* S as a form (query) value, %-escapes in upper case. */
+const char *browser_form_encode(apr_pool_t *p, const char *s);
+/* Where an unauthenticated browser is sent: LOGIN_URL?next=<this URL>. */
+const char *browser_login_location(request_rec *r, const char *login_url);
+/* Makes the response a 303 to LOCATION (no body). */
+int browser_see_other(request_rec *r, const char *location);
+/* "scheme://host:port" of URL in lower case with the port always written,
+ * or NULL if URL is not an http(s) URL; BARE: nothing but an origin. */
+const char *origin_normalize(apr_pool_t *p, const char *url, int bare);
+/* The CSRF defence for requests whose token a browser sends by itself:
+ * OK for a safe method or a request from this server's own origin or a
+ * trusted one, else HTTP_FORBIDDEN (logged, naming WHAT was refused). */
+int csrf_check(request_rec *r, const auth_backend_dir_conf *conf,
+               const char *what);
 
 /* ---- handlers (login.c, logout.c) -------------------------------------- */
 
@@ -202,6 +241,7 @@ apr_status_t json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 /* ---- built-in providers -------------------------------------------------- */
 
 extern const auth_backend_transport_provider transport_bearer;
+extern const auth_backend_transport_provider transport_cookie;
 extern const auth_backend_strategy_provider strategy_jwt;
 extern const auth_backend_strategy_provider strategy_dbd;
 

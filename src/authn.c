@@ -116,6 +116,21 @@ auth_backend_status backends_authenticate(request_rec *r,
     return worst;
 }
 
+/* Takes the tokens out of the request before the application runs: every
+ * backend of the location, whichever one won. */
+static void backends_hide(request_rec *r, const apr_array_header_t *names)
+{
+    int i;
+
+    for (i = 0; i < names->nelts; i++) {
+        const auth_backend *be =
+            backend_find(r, APR_ARRAY_IDX(names, i, const char *));
+        if (be && be->transport->hide) {
+            be->transport->hide(r, be);
+        }
+    }
+}
+
 void backends_challenge(request_rec *r, const apr_array_header_t *names,
                         const char *realm)
 {
@@ -162,21 +177,35 @@ int authn_check(request_rec *r)
 
     rc = backends_authenticate(r, conf->backend_names, &be, &user, &token,
                                &claims);
+    backends_hide(r, conf->backend_names);
     if (rc == AUTH_BACKEND_OK) {
         r->user = (char *)user;
         st->backend = be;
         st->claims = claims;
         apr_table_setn(r->subprocess_env, "AUTH_BACKEND", be->name);
-        return OK;
+        /* a cookie comes with every request, forged ones included */
+        return be->transport->ambient
+               ? csrf_check(r, conf, "request") : OK;
     }
     if (rc == AUTH_BACKEND_NOT_MINE) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "no token for %s", r->uri);
     }
-    if (status_for(rc) == HTTP_UNAUTHORIZED) {
-        ap_note_auth_failure(r);
+    if (status_for(rc) != HTTP_UNAUTHORIZED) {
+        return status_for(rc);
     }
-    return status_for(rc);
+    if (conf->login_url) {
+        /* the answer depends on these; keep caches from mixing them up */
+        apr_table_mergen(r->err_headers_out, "Vary",
+                         "Accept, Sec-Fetch-Mode, X-Requested-With");
+        if (!r->main && r->method_number == M_GET && browser_navigation(r)) {
+            apr_table_setn(r->headers_out, "Location",
+                           browser_login_location(r, conf->login_url));
+            return HTTP_MOVED_TEMPORARILY;
+        }
+    }
+    ap_note_auth_failure(r);
+    return HTTP_UNAUTHORIZED;
 }
 
 int authn_note_failure(request_rec *r, const char *auth_type)

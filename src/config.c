@@ -38,6 +38,13 @@ void *config_merge_dir(apr_pool_t *p, void *basev, void *addv)
                                                    : base->login_max_body;
     conf->login_max_body_set = add->login_max_body_set
                                || base->login_max_body_set;
+    conf->login_url = add->login_url ? add->login_url : base->login_url;
+    conf->login_redirect = add->login_redirect ? add->login_redirect
+                                               : base->login_redirect;
+    conf->logout_redirect = add->logout_redirect ? add->logout_redirect
+                                                 : base->logout_redirect;
+    conf->trusted_origins = add->trusted_origins ? add->trusted_origins
+                                                 : base->trusted_origins;
     return conf;
 }
 
@@ -378,6 +385,58 @@ const char *cmd_login_max_body(cmd_parms *cmd, void *mconfig, const char *arg)
     }
     conf->login_max_body = (apr_off_t)v;
     conf->login_max_body_set = 1;
+    return NULL;
+}
+
+/* AuthBackendLoginURL, AuthBackendLoginRedirect, AuthBackendLogoutRedirect:
+ * a path of this site or an absolute http(s) URL, stored at the offset in
+ * cmd->info.  These go into Location headers, so nothing that could split
+ * or bend a header gets in. */
+const char *cmd_redirect_url(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    auth_backend_dir_conf *conf = mconfig;
+    const char *c;
+
+    if (conf->section) {
+        return apr_psprintf(cmd->pool, "%s is not allowed inside "
+                            "<AuthBackend>", cmd->cmd->name);
+    }
+    for (c = arg; *c; c++) {
+        if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f
+            || *c == '\\') {
+            break;
+        }
+    }
+    if (*c || !*arg || (!browser_local_path(cmd->temp_pool, arg)
+                        && !origin_normalize(cmd->temp_pool, arg, 0))) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither a path of this "
+                            "site ('/login') nor an http(s) URL; spaces, "
+                            "control characters and non-ASCII must be "
+                            "%%-encoded", cmd->cmd->name, arg);
+    }
+    *(const char **)((char *)conf + (apr_size_t)cmd->info) =
+        apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+const char *cmd_trusted_origin(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    auth_backend_dir_conf *conf = mconfig;
+    const char *origin;
+
+    if (conf->section) {
+        return "AuthBackendTrustedOrigin is not allowed inside <AuthBackend>";
+    }
+    if (!(origin = origin_normalize(cmd->pool, arg, 1))) {
+        return apr_psprintf(cmd->pool, "AuthBackendTrustedOrigin: '%s' is "
+                            "not an origin: scheme://host[:port] with scheme "
+                            "http or https and no path", arg);
+    }
+    if (!conf->trusted_origins) {
+        conf->trusted_origins = apr_array_make(cmd->pool, 2,
+                                               sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(conf->trusted_origins, const char *) = origin;
     return NULL;
 }
 

@@ -95,9 +95,11 @@ typedef struct {
     const char *name;
     const char *value;
     apr_size_t len;
+    int duplicate;
 } form_field;
 
-enum { FIELD_USERNAME, FIELD_PASSWORD, FIELD_GRANT_TYPE, FIELD_COUNT };
+enum { FIELD_USERNAME, FIELD_PASSWORD, FIELD_GRANT_TYPE, FIELD_NEXT,
+       FIELD_COUNT };
 
 static void field_problem(apr_array_header_t *errors, const char *field,
                           const char *type, const char *msg)
@@ -151,7 +153,7 @@ static apr_array_header_t *form_fields(request_rec *r,
 {
     apr_array_header_t *errors = apr_array_make(r->pool, 2,
                                                 sizeof(field_error));
-    int i, f, duplicate[FIELD_COUNT] = { 0 };
+    int i, f;
 
     for (i = 0; i < pairs->nelts; i++) {
         ap_form_pair_t *pair = &APR_ARRAY_IDX(pairs, i, ap_form_pair_t);
@@ -165,7 +167,7 @@ static apr_array_header_t *form_fields(request_rec *r,
             continue;
         }
         if (fields[f].value) {
-            duplicate[f] = 1;
+            fields[f].duplicate = 1;
             continue;
         }
         apr_brigade_length(pair->value, 1, &len);
@@ -177,7 +179,11 @@ static apr_array_header_t *form_fields(request_rec *r,
         fields[f].len = size;
     }
     for (f = 0; f < FIELD_COUNT; f++) {
-        if (duplicate[f]) {
+        if (f == FIELD_NEXT) {
+            /* never a 422: an unusable next= only loses the redirect */
+            continue;
+        }
+        if (fields[f].duplicate) {
             field_problem(errors, fields[f].name, "duplicate",
                           "Field given more than once");
         }
@@ -199,6 +205,48 @@ static apr_array_header_t *form_fields(request_rec *r,
         }
     }
     return errors;
+}
+
+/* Where a browser goes after a successful cookie login: the form's next=
+ * if it is a path of this site (anything else could send the user to
+ * another site that looks like this one), else AuthBackendLoginRedirect;
+ * NULL: answer 204. */
+static const char *login_destination(request_rec *r,
+                                     const auth_backend_dir_conf *conf,
+                                     const form_field *next)
+{
+    const char *to = NULL;
+
+    if (next->duplicate) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "login: next= given "
+                      "more than once: ignored");
+    }
+    else if (next->value && next->len) {
+        to = strlen(next->value) == next->len
+             ? browser_local_path(r->pool, next->value) : NULL;
+        if (!to) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "login: next= (%"
+                          APR_SIZE_T_FMT " bytes) is not a path of this "
+                          "site: ignored", next->len);
+        }
+    }
+    return to ? to : conf->login_redirect;
+}
+
+/* After a failed login, a person who used the login page gets it back,
+ * told why, and still on the way to where they were going. */
+static const char *login_again(request_rec *r, const char *login_url,
+                               const form_field *next)
+{
+    const char *to = !next->duplicate && next->value
+                     && strlen(next->value) == next->len
+                     ? browser_local_path(r->pool, next->value) : NULL;
+
+    return apr_pstrcat(r->pool, login_url,
+                       ap_strchr_c(login_url, '?') ? "&" : "?",
+                       "error=LOGIN_BAD_CREDENTIALS",
+                       to ? "&next=" : "",
+                       to ? browser_form_encode(r->pool, to) : "", NULL);
 }
 
 /* The provider loop of mod_auth_basic: the first provider that knows the
@@ -264,15 +312,15 @@ static void equalize_timing(authn_status res, apr_time_t elapsed)
 int login_handler(request_rec *r)
 {
     form_field fields[FIELD_COUNT] = {
-        { "username", NULL, 0 }, { "password", NULL, 0 },
-        { "grant_type", NULL, 0 }
+        { "username", NULL, 0, 0 }, { "password", NULL, 0, 0 },
+        { "grant_type", NULL, 0, 0 }, { "next", NULL, 0, 0 }
     };
     auth_backend_dir_conf *conf;
     const auth_backend *be;
     apr_array_header_t *pairs = NULL;
     body_limit *limit;
     apr_array_header_t *problems;
-    const char *length, *user, *token = NULL;
+    const char *length, *user, *token = NULL, *to;
     authn_status res;
     auth_backend_status st;
     apr_time_t started;
@@ -299,6 +347,13 @@ int login_handler(request_rec *r)
                       AUTH_BACKEND_LOGIN_HANDLER,
                       r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* login CSRF: another site must not log the browser in (as the
+     * attacker, say) with a token the browser then sends by itself */
+    if (be->transport->ambient
+        && (rc = csrf_check(r, conf, "login")) != OK) {
+        return refuse(r, rc, json_detail(r->pool, "Forbidden"), 0,
+                      "not sent from this site");
     }
     if (!is_form_content_type(apr_table_get(r->headers_in, "Content-Type"))) {
         return refuse(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
@@ -343,6 +398,10 @@ int login_handler(request_rec *r)
                       "login failed for user \"%s\" from %s: %s",
                       user, r->useragent_ip,
                       res == AUTH_DENIED ? "wrong password" : "unknown user");
+        if (conf->login_url && browser_navigation(r)) {
+            return browser_see_other(r, login_again(r, conf->login_url,
+                                                    &fields[FIELD_NEXT]));
+        }
         return json_respond(r, HTTP_BAD_REQUEST,
                             json_detail(r->pool, "LOGIN_BAD_CREDENTIALS"));
     }
@@ -361,5 +420,10 @@ int login_handler(request_rec *r)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "user \"%s\" logged in through backend '%s'",
                   user, be->name);
-    return be->transport->login_response(r, be, token);
+    rc = be->transport->login_response(r, be, token);
+    if (rc == OK && be->transport->ambient && r->status == HTTP_NO_CONTENT
+        && (to = login_destination(r, conf, &fields[FIELD_NEXT]))) {
+        return browser_see_other(r, to);
+    }
+    return rc;
 }

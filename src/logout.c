@@ -4,13 +4,24 @@
  * The request must carry a valid token of one of the location's backends;
  * that backend's strategy destroys it (a JWT cannot be destroyed and simply
  * stays valid until it expires) and its transport answers (204, or 204 and
- * a cleared cookie).
+ * a cleared cookie).  A browser is sent on to AuthBackendLogoutRedirect.
  */
 
 #include "auth_backend.h"
 
 #include "http_core.h"
 #include "http_protocol.h"
+
+/* A browser (not an API call) goes to AuthBackendLogoutRedirect. */
+static int logout_done(request_rec *r, const auth_backend_dir_conf *conf,
+                       int rc)
+{
+    if (rc == OK && conf->logout_redirect && r->status == HTTP_NO_CONTENT
+        && browser_navigation(r)) {
+        return browser_see_other(r, conf->logout_redirect);
+    }
+    return rc;
+}
 
 int logout_handler(request_rec *r)
 {
@@ -42,7 +53,14 @@ int logout_handler(request_rec *r)
     st = backends_authenticate(r, conf->backend_names, &be, &user, &token,
                                &claims);
     if (st == AUTH_BACKEND_OK) {
+        int rc;
+
         r->user = (char *)user;
+        /* forced logout: another site must not end the session */
+        if (be->transport->ambient
+            && (rc = csrf_check(r, conf, "logout")) != OK) {
+            return json_respond(r, rc, json_detail(r->pool, "Forbidden"));
+        }
         st = be->strategy->destroy(r, be, token);
         if (st == AUTH_BACKEND_OK || st == AUTH_BACKEND_NOT_SUPPORTED) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -50,11 +68,26 @@ int logout_handler(request_rec *r)
                           user, be->name,
                           st == AUTH_BACKEND_NOT_SUPPORTED
                           ? " (the token stays valid until it expires)" : "");
-            return be->transport->logout_response(r, be);
+            return logout_done(r, conf,
+                               be->transport->logout_response(r, be));
         }
     }
     if (status_for(st) != HTTP_UNAUTHORIZED) {
         return status_for(st);
+    }
+    if (conf->logout_redirect && browser_navigation(r)) {
+        /* Already logged out (the cookie expired, say): a person still
+         * expects the logged-out page, and a stale cookie can go. */
+        int i;
+
+        for (i = 0; i < conf->backend_names->nelts; i++) {
+            be = backend_find(r, APR_ARRAY_IDX(conf->backend_names, i,
+                                               const char *));
+            if (be && be->transport->ambient) {
+                be->transport->logout_response(r, be);
+            }
+        }
+        return browser_see_other(r, conf->logout_redirect);
     }
     backends_challenge(r, conf->backend_names, ap_auth_name(r));
     return json_respond(r, HTTP_UNAUTHORIZED,

@@ -22,3 +22,47 @@ auth_backend_request *request_state(request_rec *r)
     }
     return st;
 }
+
+request_rec *request_initial(request_rec *r)
+{
+    for (;;) {
+        if (r->main) {
+            r = r->main;
+        }
+        else if (r->prev) {
+            r = r->prev;
+        }
+        else {
+            return r;
+        }
+    }
+}
+
+void request_hide_token(request_rec *r, const auth_backend *be,
+                        const char *token)
+{
+    auth_backend_request *st = request_state(r);
+
+    if (!st->hidden) {
+        st->hidden = apr_table_make(r->pool, 1);
+    }
+    apr_table_setn(st->hidden, be->name, token);
+}
+
+/* A subrequest or an internal redirect copies the headers of the request
+ * it comes from, after the token was removed from them; when it has to
+ * authenticate again (another location, say), the token is found here. */
+const char *request_hidden_token(request_rec *r, const auth_backend *be)
+{
+    for (r = r->main ? r->main : r->prev; r;
+         r = r->main ? r->main : r->prev) {
+        auth_backend_request *st = request_state_get(r);
+        const char *token;
+
+        if (st && st->hidden
+            && (token = apr_table_get(st->hidden, be->name))) {
+            return token;
+        }
+    }
+    return NULL;
+}

@@ -99,5 +99,7 @@ const auth_backend_transport_provider transport_bearer = {
     bearer_extract,
     bearer_login_response,
     bearer_logout_response,
-    bearer_challenge
+    bearer_challenge,
+    0,                          /* a browser never adds the header itself */
+    NULL                        /* the application may see the header */
 };

@@ -336,7 +336,7 @@ def test_root_only_secret_file_is_read_at_config_time(make):
 
 @pytest.mark.parametrize("transport, strategy, directive, reasons", [
     ("foo", GOOD_STRATEGY, "AuthBackendTransport",
-     ["unknown transport 'foo'", "known: bearer"]),
+     ["unknown transport 'foo'", "known: ", "bearer", "cookie"]),
     ("bearer", "foo lifetime=1", "AuthBackendStrategy",
      ["unknown strategy 'foo'", "known: jwt"]),
 ], ids=["unknown-transport", "unknown-strategy"])
