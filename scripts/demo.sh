@@ -31,6 +31,9 @@ printf '{"REMOTE_USER":"%s","AUTH_TYPE":"%s","AUTH_BACKEND":"%s"}\n' \
     "$REMOTE_USER" "$AUTH_TYPE" "$AUTH_BACKEND"
 CGI
 chmod 755 "$D/cgi/whoami"
+# the SQLite token database: created by httpd's children (www-data)
+mkdir -p "$D/db"
+[ "$(id -u)" = 0 ] && chown www-data:www-data "$D/db"
 [ "$(id -u)" = 0 ] && USER_LINES="User www-data
 Group www-data" || USER_LINES=""
 
@@ -44,6 +47,7 @@ LoadModule alias_module $MODS/mod_alias.so
 LoadModule mime_module $MODS/mod_mime.so
 LoadModule dir_module $MODS/mod_dir.so
 LoadModule cgid_module $MODS/mod_cgid.so
+LoadModule dbd_module $MODS/mod_dbd.so
 LoadModule auth_backend_module $REPO/_build/.libs/mod_auth_backend.so
 
 ServerRoot $D
@@ -97,6 +101,33 @@ ScriptAlias /api/whoami $D/cgi/whoami
 <Location /auth/jwt/logout>
     SetHandler auth-backend-logout
     AuthBackendProvider api
+    Require all granted
+</Location>
+
+# Opaque tokens in an SQLite file through mod_dbd, in fastapi-users'
+# accesstoken table (created at startup): unlike a JWT, logout revokes them.
+DBDriver sqlite3
+DBDParams "$D/db/tokens.sqlite"
+<AuthBackend db>
+    AuthBackendTransport bearer
+    AuthBackendStrategy  dbd create-table=on lifetime=3600 purge-interval=600
+</AuthBackend>
+<Location /db>
+    AuthType backend
+    AuthName "demo db"
+    AuthBackendProvider db
+    Require valid-user
+</Location>
+Alias /db $D/htdocs/api
+<Location /auth/db/login>
+    SetHandler auth-backend-login
+    AuthBackendProvider db
+    AuthUserFile $D/users.htpasswd
+    Require all granted
+</Location>
+<Location /auth/db/logout>
+    SetHandler auth-backend-logout
+    AuthBackendProvider db
     Require all granted
 </Location>
 
@@ -155,6 +186,14 @@ User "demo", password "demo-password".  In another shell:
   curl -H "Authorization: Bearer \$TOKEN" $B/api/whoami
   curl -i -d username=demo -d password=wrong $B/auth/jwt/login   # 400
   curl -i -X POST -H "Authorization: Bearer \$TOKEN" $B/auth/jwt/logout   # 204
+
+Opaque tokens in SQLite, revoked by logout:
+
+  DBTOKEN=\$(curl -s -d username=demo -d password=demo-password $B/auth/db/login \
+            | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+  curl -H "Authorization: Bearer \$DBTOKEN" $B/db/hello.json      # 200
+  curl -i -X POST -H "Authorization: Bearer \$DBTOKEN" $B/auth/db/logout   # 204
+  curl -i -H "Authorization: Bearer \$DBTOKEN" $B/db/hello.json   # 401 now
 
 In a browser: $B/app/  (login page, then the protected page; "Log out")
 
