@@ -14,6 +14,8 @@
 #include "http_request.h"
 #include "util_filter.h"
 
+#include <stddef.h>
+
 static const command_rec auth_backend_cmds[] = {
     AP_INIT_RAW_ARGS("<AuthBackend", cmd_backend_section, NULL, RSRC_CONF,
                      "a named backend: <AuthBackend NAME> holding an "
@@ -37,16 +39,16 @@ static const command_rec auth_backend_cmds[] = {
                   OR_AUTHCFG,
                   "the largest login body accepted, in bytes (default 8192)"),
     AP_INIT_TAKE1("AuthBackendLoginURL", cmd_redirect_url,
-                  (void *)APR_OFFSETOF(auth_backend_dir_conf, login_url),
+                  (void *)offsetof(auth_backend_dir_conf, login_url),
                   OR_AUTHCFG,
                   "the login page an unauthenticated browser is sent to"),
     AP_INIT_TAKE1("AuthBackendLoginRedirect", cmd_redirect_url,
-                  (void *)APR_OFFSETOF(auth_backend_dir_conf, login_redirect),
+                  (void *)offsetof(auth_backend_dir_conf, login_redirect),
                   OR_AUTHCFG,
                   "where a cookie login without a usable next= goes "
                   "(default: 204, no redirect)"),
     AP_INIT_TAKE1("AuthBackendLogoutRedirect", cmd_redirect_url,
-                  (void *)APR_OFFSETOF(auth_backend_dir_conf,
+                  (void *)offsetof(auth_backend_dir_conf,
                                        logout_redirect),
                   OR_AUTHCFG,
                   "where a browser is sent after logout"),
@@ -54,7 +56,7 @@ static const command_rec auth_backend_cmds[] = {
                     OR_AUTHCFG,
                     "other origins (scheme://host[:port]) allowed to send "
                     "unsafe requests with a cookie"),
-    { NULL }
+    { NULL, { NULL }, NULL, 0, 0, NULL }
 };
 
 static void register_hooks(apr_pool_t *p)

@@ -14,6 +14,8 @@
 #include "apr_lib.h"
 #include "apr_strings.h"
 
+#include <stdlib.h>
+
 /* ---- create and merge ---------------------------------------------------- */
 
 void *config_create_dir(apr_pool_t *p, char *dir)
@@ -179,6 +181,12 @@ static const char *given_twice(cmd_parms *cmd, const auth_backend *be)
                         cmd->cmd->name, be->name);
 }
 
+static int provider_name_cmp(const void *a, const void *b)
+{
+    return strcmp(((const ap_list_provider_names_t *)a)->provider_name,
+                  ((const ap_list_provider_names_t *)b)->provider_name);
+}
+
 static const char *provider_lookup(cmd_parms *cmd, const char *group,
                                    const char *kind, const char *type,
                                    const void **provider)
@@ -193,6 +201,9 @@ static const char *provider_lookup(cmd_parms *cmd, const char *group,
     }
     known = ap_list_provider_names(cmd->temp_pool, group,
                                    AUTH_BACKEND_PROVIDER_VERSION);
+    if (known) {        /* in a stable order, whatever the hash's */
+        qsort(known->elts, known->nelts, known->elt_size, provider_name_cmp);
+    }
     for (i = 0; known && i < known->nelts; i++) {
         list = apr_pstrcat(cmd->temp_pool, list, i ? ", " : "",
                            APR_ARRAY_IDX(known, i,

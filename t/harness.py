@@ -24,6 +24,21 @@ MODULE = os.environ.get(
     "MOD_AUTH_BACKEND_SO",
     os.path.join(REPO, "_build", ".libs", "mod_auth_backend.so"))
 
+# A sanitizer build (scripts/sanitize.sh) runs httpd with its runtime
+# preloaded; its reports land in the error log or httpd's stdout, and an
+# instance that shows one fails the test that started it.
+PRELOAD = os.environ.get("HTTPD_PRELOAD")
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:")
+
+
+def httpd_env():
+    env = dict(os.environ)
+    if PRELOAD:
+        env["LD_PRELOAD"] = PRELOAD
+    return env
+
+
 # Always loaded; tests add more with modules=.
 BASE_MODULES = ["mpm_event", "authn_core", "authz_core", "authz_user",
                 "authn_file", "mime", "alias", "cgid", "headers", "env",
@@ -129,13 +144,14 @@ class Httpd:
         """`apache2 -t` on this configuration."""
         return subprocess.run([APACHE2, "-d", self.root, "-f", self.conf_path,
                                "-t"], capture_output=True, text=True,
-                              timeout=60)
+                              timeout=60, env=httpd_env())
 
     def start(self, timeout=15):
         out = open(self.path("logs/stdout"), "w")
         self.proc = subprocess.Popen(
             [APACHE2, "-d", self.root, "-f", self.conf_path, "-DFOREGROUND"],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=httpd_env())
         out.close()
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -163,8 +179,18 @@ class Httpd:
 
     def cleanup(self):
         self.stop()
-        if not os.environ.get("KEEP_HTTPD"):
+        reports = self.sanitizer_reports()
+        if not os.environ.get("KEEP_HTTPD") and not reports:
             shutil.rmtree(self.root, ignore_errors=True)
+        if reports:
+            raise AssertionError("sanitizer report in %s:\n%s"
+                                 % (self.root, reports))
+
+    def sanitizer_reports(self):
+        text = self.error_log() + self.read("logs/stdout")
+        found = [line for line in text.splitlines()
+                 if any(s in line for s in SANITIZER_REPORTS)]
+        return "\n".join(found[:20])
 
     def url(self, path):
         return "http://127.0.0.1:%d%s" % (self.port, path)
