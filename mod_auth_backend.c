@@ -46,6 +46,8 @@ static void register_hooks(apr_pool_t *p)
                          AUTH_BACKEND_PROVIDER_VERSION, &transport_bearer);
     ap_register_provider(p, AUTH_BACKEND_STRATEGY_GROUP, "jwt",
                          AUTH_BACKEND_PROVIDER_VERSION, &strategy_jwt);
+    ap_register_provider(p, AUTH_BACKEND_STRATEGY_GROUP, "redis",
+                         AUTH_BACKEND_PROVIDER_VERSION, &strategy_redis);
 
     ap_hook_check_config(config_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(config_child_init, NULL, NULL, APR_HOOK_MIDDLE);

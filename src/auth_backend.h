@@ -182,5 +182,6 @@ apr_status_t json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
 extern const auth_backend_transport_provider transport_bearer;
 extern const auth_backend_strategy_provider strategy_jwt;
+extern const auth_backend_strategy_provider strategy_redis;
 
 #endif /* AUTH_BACKEND_PRIVATE_H */
