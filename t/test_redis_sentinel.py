@@ -27,14 +27,24 @@ def replicated(master, n=1):
     return master.admin().execute_command("WAIT", n, 2000) >= n
 
 
+def in_sync(replica):
+    return replica.admin().info("replication").get(
+        "master_link_status") == "up"
+
+
+def replica_of(master):
+    """A replica of MASTER, in sync."""
+    replica = RedisServer(replicaof=master.port).start()
+    wait_for(lambda: in_sync(replica), 20, "the replica")
+    return replica
+
+
 class Group:
     """A master, a replica of it and three sentinels."""
 
     def __init__(self):
         self.nodes = [RedisServer().start()]
-        self.nodes.append(RedisServer(replicaof=self.nodes[0].port).start())
-        wait_for(lambda: self.nodes[1].admin().info("replication")
-                 ["master_link_status"] == "up", 20, "the replica")
+        self.nodes.append(replica_of(self.nodes[0]))
         self.sentinels = [Sentinel(self.nodes[0].port).start()
                           for _ in range(3)]
         for s in self.sentinels:
@@ -150,8 +160,7 @@ def test_manual_failover_demotes_a_live_master(client, group):
     token = client.login("ha", "alice", PW)
     old.start()
     old.admin().replicaof("127.0.0.1", current.port)
-    wait_for(lambda: old.admin().info("replication")
-             ["master_link_status"] == "up", 20, "the old master to sync")
+    wait_for(lambda: in_sync(old), 20, "the old master to sync")
     assert replicated(current)
 
     def failover():
@@ -172,32 +181,39 @@ def test_manual_failover_demotes_a_live_master(client, group):
     assert old.client().get(PREFIX + fresh) == "alice"
 
 
-# ---- sentinels with a password ----------------------------------------------
+# ---- single sentinels: a password, and an address that is no master -------
 
 
 @pytest.fixture(scope="module")
-def guarded(httpd_factory):
+def single(httpd_factory):
+    """A master with a replica; a sentinel with a password watching the
+    master, and one whose 'lagging' master is really the replica (as a
+    sentinel's view can be during a failover)."""
     master = RedisServer().start()
-    sentinel = Sentinel(master.port, quorum=1,
-                        requirepass=SENTINEL_PW).start()
-    users = htpasswd("alice", PW) + "\n"
-    url = "redis-sentinel://127.0.0.1:%d/mymaster" % sentinel.port
+    replica = replica_of(master)
+    guarded = Sentinel(master.port, quorum=1,
+                       requirepass=SENTINEL_PW).start()
+    lagging = Sentinel(replica.port, name="lagging", quorum=1).start()
+    url = "redis-sentinel://127.0.0.1:%d/mymaster" % guarded.port
     conf = ROUTES
     conf += backend_conf("sp", "redis url=%s sentinel-password=file:"
                          "@ROOT@/sentinel.pw" % url)
     conf += backend_conf("spwrong", "redis url=%s sentinel-password="
                          "file:@ROOT@/wrong.pw" % url)
-    h = httpd_factory(conf, start=False, files={"users": users})
+    conf += backend_conf("lag", "redis url=redis-sentinel://127.0.0.1:%d/"
+                         "lagging" % lagging.port)
+    h = httpd_factory(conf, start=False,
+                      files={"users": htpasswd("alice", PW) + "\n"})
     h.write("sentinel.pw", SENTINEL_PW + "\n", mode=0o600)
     h.write("wrong.pw", "wrong\n", mode=0o600)
     h.start()
     yield h, master
-    sentinel.cleanup()
-    master.cleanup()
+    for p in (lagging, guarded, replica, master):
+        p.cleanup()
 
 
-def test_sentinel_password(guarded):
-    h, master = guarded
+def test_sentinel_password(single):
+    h, master = single
     c = Client(h)
     token = c.login("sp", "alice", PW)
     assert master.client().get(PREFIX + token) == "alice"
@@ -206,3 +222,17 @@ def test_sentinel_password(guarded):
     c.login("spwrong", "alice", PW, expect=503)
     assert "AUTH was refused" in h.log_since(mark, wait_for="AUTH")
     assert SENTINEL_PW not in h.error_log()
+
+
+def test_a_replica_named_as_master_is_not_used(single):
+    """ROLE is asked: a replica would serve stale reads and refuse
+    writes."""
+    h, master = single
+    c = Client(h)
+    token = c.login("sp", "alice", PW)
+    assert replicated(master)
+    mark = h.log_mark()
+    r = c.get("lag", token)
+    assert r.status_code == 503
+    assert "it is not the master (ROLE)" in h.log_since(mark,
+                                                        wait_for="ROLE")
