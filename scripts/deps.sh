@@ -12,7 +12,7 @@ BUILD="autoconf automake libtool pkg-config make gcc
 RUNTIME="openssl curl ca-certificates media-types"
 TEST="python3 python3-pytest python3-requests python3-jwt
       python3-cryptography libaprutil1-dbd-sqlite3 sqlite3
-      redis-server redis-sentinel python3-redis"
+      redis-server redis-sentinel redis-tools python3-redis"
 
 case "${1:-build}" in
     build) want="$BUILD" ;;

@@ -78,9 +78,6 @@ class _Process:
     def admin(self):
         raise NotImplementedError
 
-    def pid(self):
-        return self.proc.pid
-
     def freeze(self):
         os.kill(self.proc.pid, signal.SIGSTOP)
         self.stopped = True
@@ -89,26 +86,27 @@ class _Process:
         os.kill(self.proc.pid, signal.SIGCONT)
         self.stopped = False
 
-    def kill(self):
-        """Dies at once, as on a crash: no goodbye to clients."""
+    def _end(self, graceful):
         if self.proc and self.proc.poll() is None:
             if self.stopped:
                 self.thaw()
+            if graceful:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
             self.proc.kill()
             self.proc.wait(timeout=10)
         self.proc = None
 
+    def kill(self):
+        """Dies at once, as on a crash: no goodbye to clients."""
+        self._end(graceful=False)
+
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            if self.stopped:
-                self.thaw()
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
+        """A clean shutdown (SIGTERM), which writes the append-only file."""
+        self._end(graceful=True)
 
     def restart(self, timeout=10):
         self.stop()
@@ -118,13 +116,6 @@ class _Process:
         self.kill()       # a clean shutdown would wait for replicas
         if not os.environ.get("KEEP_REDIS"):
             shutil.rmtree(self.dir, ignore_errors=True)
-
-    def log(self):
-        try:
-            with open(self.path("redis.log"), errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
 
 
 class RedisServer(_Process):
