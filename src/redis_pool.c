@@ -226,7 +226,6 @@ redisReply *redis_pool_command(redis_pool *pool, request_rec *r,
         pooled conn = { NULL, 0 };
         const char *where = NULL;
         int reused, asked = 0;
-        redisReply *reply;
 
         reused = checkout(pool, r->pool, &conn, &where);
         if (!reused) {
@@ -234,8 +233,8 @@ redisReply *redis_pool_command(redis_pool *pool, request_rec *r,
                                    &conn.generation, &where, &asked, f);
         }
         if (conn.ctx) {
-            reply = redis_call(r->pool, conn.ctx, argc, argv, lens, deadline,
-                               f);
+            redisReply *reply = redis_call(r->pool, conn.ctx, argc, argv,
+                                           lens, deadline, f);
             if (reply) {
                 checkin(pool, &conn);
                 return reply;
