@@ -76,6 +76,9 @@ int main(void)
           "user:password@, %-decoded, both redacted");
     CHECK(!parse("redis://a:b@c@h", &u) && str_eq(u.password, "b@c")
           && str_eq(u.server.host, "h"), "the last '@' ends the credentials");
+    CHECK(!parse("redis://:pa/ss%25@h/2", &u) && str_eq(u.password, "pa/ss%")
+          && str_eq(u.server.host, "h") && u.db == 2,
+          "'/' in a password needs no escape; %25 is '%'");
     CHECK(!parse("redis://app@h", &u) && str_eq(u.user, "app")
           && !u.password, "user@ without password (given by password=)");
     refused("redis://", NULL, "no host");
