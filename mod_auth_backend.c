@@ -75,6 +75,8 @@ static void register_hooks(apr_pool_t *p)
                          AUTH_BACKEND_PROVIDER_VERSION, &strategy_jwt);
     ap_register_provider(p, AUTH_BACKEND_STRATEGY_GROUP, "dbd",
                          AUTH_BACKEND_PROVIDER_VERSION, &strategy_dbd);
+    ap_register_provider(p, AUTH_BACKEND_STRATEGY_GROUP, "redis",
+                         AUTH_BACKEND_PROVIDER_VERSION, &strategy_redis);
 
     ap_hook_check_config(config_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(config_post_config, NULL, before_watchdog,

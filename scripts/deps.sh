@@ -15,7 +15,8 @@ TEST="python3 python3-pytest python3-requests python3-jwt
       python3-cryptography libaprutil1-dbd-sqlite3 sqlite3
       cppcheck clang-tidy-14 clang libclang-rt-14-dev
       postgresql libaprutil1-dbd-pgsql python3-psycopg2
-      python3-starlette chromium chromium-driver python3-selenium"
+      python3-starlette chromium chromium-driver python3-selenium
+      redis-server redis-sentinel redis-tools python3-redis"
 
 BENCH="wrk"
 

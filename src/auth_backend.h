@@ -244,5 +244,6 @@ extern const auth_backend_transport_provider transport_bearer;
 extern const auth_backend_transport_provider transport_cookie;
 extern const auth_backend_strategy_provider strategy_jwt;
 extern const auth_backend_strategy_provider strategy_dbd;
+extern const auth_backend_strategy_provider strategy_redis;
 
 #endif /* AUTH_BACKEND_PRIVATE_H */
