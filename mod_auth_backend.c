@@ -60,14 +60,16 @@ static const command_rec auth_backend_cmds[] = {
     AP_INIT_FLAG("AuthBackendOptional", cmd_optional, NULL, OR_AUTHCFG,
                  "On: a valid token authenticates requests that no Require "
                  "line needs a user for; without one they go on anonymously"),
-    AP_INIT_TAKE1("AuthBackendPassClaims", cmd_pass_claims, NULL, OR_AUTHCFG,
+    AP_INIT_TAKE1("AuthBackendPassClaims", cmd_pass_claims, NULL,
+                  RSRC_CONF | OR_AUTHCFG,
                   "none, env, headers or both: how the application gets the "
                   "claims (default none)"),
     AP_INIT_TAKE2("AuthBackendClaimPrefix", cmd_claim_prefix, NULL,
-                  OR_AUTHCFG,
+                  RSRC_CONF | OR_AUTHCFG,
                   "env|headers PREFIX: names of the claims passed (default "
                   "AUTH_CLAIM_ and X-Auth-Claim-)"),
-    AP_INIT_TAKE1("AuthBackendUserHeader", cmd_user_header, NULL, OR_AUTHCFG,
+    AP_INIT_TAKE1("AuthBackendUserHeader", cmd_user_header, NULL,
+                  RSRC_CONF | OR_AUTHCFG,
                   "a request header that carries the user to the "
                   "application (removed from what clients send), or none"),
     { NULL }

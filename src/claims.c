@@ -116,7 +116,8 @@ static int scalar_matches(const json_t *v, const char *text)
     int same;
 
     if (json_is_string(v)) {
-        return !strcmp(json_string_value(v), text);
+        return json_string_length(v) == strlen(text)
+               && !strcmp(json_string_value(v), text);
     }
     if (json_is_object(v) || json_is_array(v)) {
         return 0;
