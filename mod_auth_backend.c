@@ -71,7 +71,7 @@ static const command_rec auth_backend_cmds[] = {
     AP_INIT_TAKE1("AuthBackendUserHeader", cmd_user_header, NULL,
                   RSRC_CONF | OR_AUTHCFG,
                   "a request header that carries the user to the "
-                  "application (removed from what clients send), or none"),
+                  "application (removed from what clients send)"),
     { NULL }
 };
 

@@ -72,7 +72,7 @@ typedef struct {
     int pass_claims;                      /* AuthBackendPassClaims: PASS_* */
     const char *env_prefix;               /* AuthBackendClaimPrefix env */
     const char *header_prefix;            /* AuthBackendClaimPrefix headers */
-    const char *user_header;              /* AuthBackendUserHeader; "" off */
+    const char *user_header;              /* AuthBackendUserHeader */
     unsigned int optional_set:1;
     unsigned int pass_claims_set:1;
     /* a Require line here reads the user record: load it while

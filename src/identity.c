@@ -25,6 +25,39 @@
 
 /* ---- configuration ---------------------------------------------------------- */
 
+/* NAME starts with PREFIX: case-insensitive, '-' and '_' alike. */
+static int has_prefix(const char *name, const char *prefix)
+{
+    for (; *prefix; prefix++, name++) {
+        int a = *name == '_' ? '-' : apr_tolower(*name);
+        int b = *prefix == '_' ? '-' : apr_tolower(*prefix);
+
+        if (a != b) {
+            return 0;           /* also at the end of NAME */
+        }
+    }
+    return 1;
+}
+
+/* Headers that HTTP, authentication and cookies need: never removed. */
+static const char *protected_header(const char *prefix, int exact)
+{
+    static const char *const names[] = {
+        "Authorization", "Proxy-Authorization", "Cookie", "Host",
+        "Content-Length", "Content-Type", "Transfer-Encoding", "Connection",
+        "Upgrade", "Expect", "TE", "Origin", "Referer", "Sec-Fetch-Site"
+    };
+    unsigned int i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (has_prefix(names[i], prefix)
+            && (!exact || strlen(names[i]) == strlen(prefix))) {
+            return names[i];
+        }
+    }
+    return NULL;
+}
+
 void authz_config_merge(auth_backend_dir_conf *conf,
                         const auth_backend_dir_conf *base,
                         const auth_backend_dir_conf *add)
@@ -111,6 +144,12 @@ const char *cmd_claim_prefix(cmd_parms *cmd, void *mconfig, const char *kind,
                    "least two characters of a header name (e.g. "
                    "X-Auth-Claim-)";
         }
+        if (protected_header(prefix, 0)) {
+            return apr_psprintf(cmd->pool, "AuthBackendClaimPrefix headers: "
+                                "headers with this prefix are removed from "
+                                "requests, and %s would be one of them",
+                                protected_header(prefix, 0));
+        }
         conf->header_prefix = prefix;
     }
     else {
@@ -127,33 +166,20 @@ const char *cmd_user_header(cmd_parms *cmd, void *mconfig, const char *arg)
     if (err) {
         return err;
     }
-    if (!strcasecmp(arg, "none")) {
-        conf->user_header = "";
-        return NULL;
-    }
     if (!is_name(arg, 1)) {
         return apr_psprintf(cmd->pool, "AuthBackendUserHeader: '%s' is not a "
                             "header name", arg);
+    }
+    if (protected_header(arg, 1)) {
+        return apr_psprintf(cmd->pool, "AuthBackendUserHeader: %s is a "
+                            "header of the request itself; choose a name of "
+                            "your own, e.g. X-Remote-User", arg);
     }
     conf->user_header = arg;
     return NULL;
 }
 
 /* ---- scrubbing ----------------------------------------------------------------- */
-
-/* NAME starts with PREFIX: case-insensitive, '-' and '_' alike. */
-static int has_prefix(const char *name, const char *prefix)
-{
-    for (; *prefix; prefix++, name++) {
-        int a = *name == '_' ? '-' : apr_tolower(*name);
-        int b = *prefix == '_' ? '-' : apr_tolower(*prefix);
-
-        if (a != b) {
-            return 0;           /* also at the end of NAME */
-        }
-    }
-    return 1;
-}
 
 static const char *header_prefix(const auth_backend_dir_conf *conf)
 {
@@ -174,8 +200,10 @@ void identity_scrub(request_rec *r)
     for (i = 0; i < elts->nelts; i++) {
         const char *k = e[i].key;
 
-        if (k && (has_prefix(k, prefix)
-                  || (uh && *uh && has_prefix(k, uh)
+        /* the default prefix too: a location with its own prefix may
+         * pass to the application that reads the default one */
+        if (k && (has_prefix(k, prefix) || has_prefix(k, DEFAULT_HEADER_PREFIX)
+                  || (uh && has_prefix(k, uh)
                       && strlen(k) == strlen(uh)))) {
             if (!doomed) {
                 doomed = apr_array_make(r->pool, 2, sizeof(const char *));
@@ -299,7 +327,7 @@ int identity_fixups(request_rec *r)
     /* REMOTE_USER and AUTH_TYPE come from r->user and r->ap_auth_type
      * (ap_add_common_vars); a derived request needs AUTH_BACKEND again */
     apr_table_setn(r->subprocess_env, "AUTH_BACKEND", st->backend->name);
-    if (conf->user_header && *conf->user_header) {
+    if (conf->user_header) {
         const char *user = clean_value(r->pool, r->user);
 
         if (user) {
