@@ -268,6 +268,10 @@ struct json_t *claims_token(request_rec *owner, auth_backend_request *st);
  * Returns RECORD_* of the record lookup it needed, or RECORD_FOUND. */
 int claims_find(request_rec *r, const char *path,
                 struct json_t **value);
+/* PATH in the object OBJ: the member of that exact name, else "a.b.c"
+ * through nested objects; NULL if missing. */
+struct json_t *claim_path(apr_pool_t *p, struct json_t *obj,
+                          const char *path);
 /* Nonzero when claim value V equals TEXT: strings as they are, numbers
  * and booleans by their JSON text, arrays when any element does. */
 int claim_matches(struct json_t *v, const char *text);

@@ -39,23 +39,6 @@ static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *prepare_fn;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *open_fn;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *close_fn;
 
-int flag_value(const char *v)
-{
-    static const char *const yes[] = { "1", "t", "true", "y", "yes", "on" };
-    static const char *const no[] = { "0", "f", "false", "n", "no", "off" };
-    unsigned int i;
-
-    for (i = 0; v && i < sizeof(yes) / sizeof(yes[0]); i++) {
-        if (!strcasecmp(v, yes[i])) {
-            return 1;
-        }
-        if (!strcasecmp(v, no[i])) {
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* ---- configuration --------------------------------------------------------- */
 
 const char *cmd_user_query(cmd_parms *cmd, void *mconfig, const char *arg)
