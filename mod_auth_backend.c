@@ -107,7 +107,7 @@ static void register_hooks(apr_pool_t *p)
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(authn_note_failure, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(identity_header_parser, NULL, NULL, APR_HOOK_FIRST);
-    ap_hook_check_access(optional_check_access, NULL, NULL, APR_HOOK_LAST,
+    ap_hook_check_access(identity_check_access, NULL, NULL, APR_HOOK_FIRST,
                          AP_AUTH_INTERNAL_PER_CONF);
     /* before mod_rewrite's per-directory rules and mod_headers */
     ap_hook_fixups(identity_fixups, NULL, before_rewrite, APR_HOOK_FIRST);

@@ -174,14 +174,12 @@ typedef struct {
     apr_table_t *hidden;               /* backend name -> the token hidden
                                           from the application */
 
-    /* Authorization and identity (claims.c, user_query.c, optional.c) */
+    /* Authorization and identity (claims.c, user_query.c) */
     const char *user;                  /* r->user as this module set it */
     struct json_t *claims_json;        /* claims, parsed once */
     const struct user_query *record_query;  /* what record holds */
     int record_status;                 /* RECORD_*: 0 = not looked up */
     struct json_t *record;             /* the user record, as claims */
-    unsigned int optional_done:1;      /* AuthBackendOptional tried */
-    auth_backend_status optional_rc;   /* ... with this outcome */
 } auth_backend_request;
 
 auth_backend_request *request_state(request_rec *r);
@@ -282,7 +280,8 @@ const char *claim_text(apr_pool_t *p, struct json_t *v);
 void authz_register(apr_pool_t *p);
 
 const char *cmd_optional(cmd_parms *cmd, void *mconfig, int on);
-int optional_check_access(request_rec *r);
+/* AuthBackendOptional: authenticates R if it can, never refuses it. */
+void optional_authenticate(request_rec *r);
 
 const char *cmd_pass_claims(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *cmd_claim_prefix(cmd_parms *cmd, void *mconfig, const char *kind,
@@ -291,6 +290,7 @@ const char *cmd_user_header(cmd_parms *cmd, void *mconfig, const char *arg);
 /* Removes identity headers a client may have sent. */
 void identity_scrub(request_rec *r);
 int identity_header_parser(request_rec *r);
+int identity_check_access(request_rec *r);
 int identity_fixups(request_rec *r);
 
 /* Every <AuthBackend> is also an authn provider of its name (basic_bridge.c) */

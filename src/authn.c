@@ -187,14 +187,9 @@ int authn_check(request_rec *r)
     }
     r->ap_auth_type = AUTH_BACKEND_AUTH_TYPE;
 
-    if (st->optional_done && st->optional_rc != AUTH_BACKEND_OK) {
-        rc = st->optional_rc;   /* AuthBackendOptional found no user */
-    }
-    else {
-        rc = backends_authenticate(r, conf->backend_names, &be, &user,
-                                   &token, &claims);
-        backends_hide(r, conf->backend_names);
-    }
+    rc = backends_authenticate(r, conf->backend_names, &be, &user, &token,
+                               &claims);
+    backends_hide(r, conf->backend_names);
     if (rc == AUTH_BACKEND_OK) {
         int status;
 

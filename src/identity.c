@@ -229,6 +229,16 @@ int identity_header_parser(request_rec *r)
     return DECLINED;
 }
 
+/* Subrequests skip header_parser; their location may have its own
+ * prefix. */
+int identity_check_access(request_rec *r)
+{
+    if (r->main) {
+        identity_scrub(r);
+    }
+    return DECLINED;
+}
+
 /* ---- passing the identity on ------------------------------------------------ */
 
 /* VALUE without control characters, or NULL when it is too long. */
@@ -321,6 +331,7 @@ int identity_fixups(request_rec *r)
     auth_backend_request *st;
 
     identity_scrub(r);
+    optional_authenticate(r);
     if (!(st = identity_get(r, &owner))) {
         return DECLINED;
     }

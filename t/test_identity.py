@@ -92,6 +92,14 @@ ProxyPass /err/ http://127.0.0.1:%(up)d/err/
     AuthBackendOptional On
     Require valid-user
 </Location>
+<Location /app/mixed-claim>
+    AuthType backend
+    AuthName "app"
+    AuthBackendProvider api
+    AuthBackendOptional On
+    AuthBackendPassClaims headers
+    Require token-claim role admin
+</Location>
 
 ScriptAlias /opt-cgi @ROOT@/cgi/claims
 <Location /opt-cgi>
@@ -294,6 +302,18 @@ def test_optional_and_required(server):
     log = server.log_since(mark, wait_for="JWT refused")
     assert log.count("JWT refused") == 1
     assert echo(server, "/app/mixed/x").status_code == 401
+
+
+def test_optional_and_a_claim_rule(server):
+    """The rule decides as without Optional: 401 (not 403) for the wrong
+    role, 401 without a token."""
+    ids = identity_headers(upstream_headers(
+        echo(server, "/app/mixed-claim/x", tok(user="gil", role="admin"))))
+    assert ids["x-remote-user"] == "gil"
+    assert echo(server, "/app/mixed-claim/x", tok(role="user")).status_code \
+        == 401
+    assert echo(server, "/app/mixed-claim/x").status_code == 401
+    assert echo(server, "/app/mixed-claim/x", "bad").status_code == 401
 
 
 def cgi_env(r):
