@@ -211,15 +211,19 @@ void identity_scrub(request_rec *r)
             APR_ARRAY_PUSH(doomed, const char *) = k;
         }
     }
-    for (i = 0; doomed && i < doomed->nelts; i++) {
-        const char *k = APR_ARRAY_IDX(doomed, i, const char *);
-
-        /* from the client on the first pass; later ones see this
-         * module's own headers of the request they derive from */
-        ap_log_rerror(APLOG_MARK, r->main || r->prev ? APLOG_TRACE1
-                      : APLOG_INFO, 0, r, "removed the request header %s: "
-                      "identity headers come from this server only", k);
-        apr_table_unset(r->headers_in, k);
+    if (!doomed) {
+        return;
+    }
+    /* from the client on the first pass; later ones see this module's
+     * own headers of the request they derive from */
+    ap_log_rerror(APLOG_MARK, r->main || r->prev ? APLOG_TRACE1 : APLOG_INFO,
+                  0, r, "removed %d request header%s (%s%s): identity "
+                  "headers come from this server only", doomed->nelts,
+                  doomed->nelts > 1 ? "s" : "",
+                  APR_ARRAY_IDX(doomed, 0, const char *),
+                  doomed->nelts > 1 ? ", ..." : "");
+    for (i = 0; i < doomed->nelts; i++) {
+        apr_table_unset(r->headers_in, APR_ARRAY_IDX(doomed, i, const char *));
     }
 }
 
