@@ -70,6 +70,9 @@ ProxyPass /err/ http://127.0.0.1:%(up)d/err/
     AuthBackendClaimPrefix headers X-Jwt-
     Require valid-user
 </Location>
+<Location /app/protected/quiet>
+    AuthBackendPassClaims none
+</Location>
 <Location /app/noclaims>
     AuthType backend
     AuthName "app"
@@ -189,6 +192,12 @@ def test_protected_claims_as_headers(server):
     assert ids["x-auth-claim-aud"] == '["fastapi-users:auth"]'
     assert "x-auth-claim-exp" in ids
     assert "x-jwt-role" not in ids
+
+
+def test_claims_turned_off_in_a_nested_location(server):
+    ids = identity_headers(upstream_headers(
+        echo(server, "/app/protected/quiet/x", tok(user="hal", role="r"))))
+    assert ids == {"x-remote-user": "hal"}
 
 
 def test_claims_not_passed_by_default(server):
