@@ -56,6 +56,24 @@ static const command_rec auth_backend_cmds[] = {
                     OR_AUTHCFG,
                     "other origins (scheme://host[:port]) allowed to send "
                     "unsafe requests with a cookie"),
+    AP_INIT_TAKE1("AuthBackendUserQuery", cmd_user_query, NULL, ACCESS_CONF,
+                  "SQL that loads the user record, with one parameter (the "
+                  "user id), through mod_dbd; in a location or <AuthBackend>"),
+    AP_INIT_FLAG("AuthBackendOptional", cmd_optional, NULL, OR_AUTHCFG,
+                 "On: a valid token authenticates requests that no Require "
+                 "line needs a user for; without one they go on anonymously"),
+    AP_INIT_TAKE1("AuthBackendPassClaims", cmd_pass_claims, NULL,
+                  RSRC_CONF | OR_AUTHCFG,
+                  "none, env, headers or both: how the application gets the "
+                  "claims (default none)"),
+    AP_INIT_TAKE2("AuthBackendClaimPrefix", cmd_claim_prefix, NULL,
+                  RSRC_CONF | OR_AUTHCFG,
+                  "env|headers PREFIX: names of the claims passed (default "
+                  "AUTH_CLAIM_ and X-Auth-Claim-)"),
+    AP_INIT_TAKE1("AuthBackendUserHeader", cmd_user_header, NULL,
+                  RSRC_CONF | OR_AUTHCFG,
+                  "a request header that carries the user to the "
+                  "application (removed from what clients send)"),
     { NULL, { NULL }, NULL, 0, 0, NULL }
 };
 
@@ -65,6 +83,7 @@ static void register_hooks(apr_pool_t *p)
      * create their tables in child_init before mod_dbd opens its pool */
     static const char *const before_watchdog[] = { "mod_watchdog.c", NULL };
     static const char *const before_dbd[] = { "mod_dbd.c", NULL };
+    static const char *const before_rewrite[] = { "mod_rewrite.c", NULL };
 
     /* built-in providers: one line per transport or strategy */
     ap_register_provider(p, AUTH_BACKEND_TRANSPORT_GROUP, "bearer",
@@ -78,13 +97,24 @@ static void register_hooks(apr_pool_t *p)
     ap_register_provider(p, AUTH_BACKEND_STRATEGY_GROUP, "redis",
                          AUTH_BACKEND_PROVIDER_VERSION, &strategy_redis);
 
+    authz_register(p);
+
     ap_hook_check_config(config_check, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(user_query_check_config, NULL, NULL,
+                         APR_HOOK_MIDDLE);
+    ap_hook_check_config(basic_bridge_check_config, NULL, NULL,
+                         APR_HOOK_MIDDLE);
     ap_hook_post_config(config_post_config, NULL, before_watchdog,
                         APR_HOOK_MIDDLE);
     ap_hook_child_init(config_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_check_authn(authn_check, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(authn_note_failure, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_header_parser(identity_header_parser, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_check_access(identity_check_access, NULL, NULL, APR_HOOK_FIRST,
+                         AP_AUTH_INTERNAL_PER_CONF);
+    /* before mod_rewrite's per-directory rules and mod_headers */
+    ap_hook_fixups(identity_fixups, NULL, before_rewrite, APR_HOOK_FIRST);
     ap_hook_handler(login_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(logout_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(json_insert_error_filter, NULL, NULL,

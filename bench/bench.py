@@ -227,7 +227,11 @@ def prepare(h, locs):
             cred = {"Authorization": "Basic " + base64.b64encode(
                 ("bench:" + PASSWORD).encode()).decode()}
         elif l.backend:
-            r = s.post(h.url("/login-" + l.backend), headers=host,
+            # a cookie login is checked against CSRF: say where it is from
+            origin = {"Origin": "http://%s:%d" % (l.host or "127.0.0.1",
+                                                  h.port)}
+            r = s.post(h.url("/login-" + l.backend),
+                       headers=dict(host, **origin),
                        data={"username": "bench", "password": PASSWORD})
             if r.status_code == 204 and "fastapiusersauth" in r.cookies:
                 cred = {"Cookie": "fastapiusersauth="
@@ -240,6 +244,7 @@ def prepare(h, locs):
         else:
             cred = {}
         url = h.url("/%s/index.html" % l.name)
+        s.cookies.clear()       # only what is given explicitly counts
         if cred and s.get(url, headers=host).status_code != 401:
             raise SystemExit("/%s does not refuse a request without "
                              "credentials" % l.name)

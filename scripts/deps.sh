@@ -16,7 +16,8 @@ TEST="python3 python3-pytest python3-requests python3-jwt
       cppcheck clang-tidy-14 clang libclang-rt-14-dev
       postgresql libaprutil1-dbd-pgsql python3-psycopg2
       python3-starlette chromium chromium-driver python3-selenium
-      redis-server redis-sentinel redis-tools python3-redis"
+      redis-server redis-sentinel redis-tools python3-redis
+      git"
 
 BENCH="wrk"
 

@@ -65,7 +65,25 @@ typedef struct {
     /* Set only in the fresh vector that <AuthBackend> walks its body with:
      * the backend being defined. */
     auth_backend *section;
+
+    /* Authorization and identity (user_query.c, identity.c, optional.c) */
+    const struct user_query *user_query;  /* AuthBackendUserQuery */
+    int optional;                         /* AuthBackendOptional */
+    int pass_claims;                      /* AuthBackendPassClaims: PASS_* */
+    const char *env_prefix;               /* AuthBackendClaimPrefix env */
+    const char *header_prefix;            /* AuthBackendClaimPrefix headers */
+    const char *user_header;              /* AuthBackendUserHeader */
+    unsigned int optional_set:1;
+    unsigned int pass_claims_set:1;
+    /* a Require line here reads the user record: load it while
+     * authenticating, where an unreachable database can still be a 503 */
+    unsigned int record_rules:1;
 } auth_backend_dir_conf;
+
+/* Merges the members above (authz_config.c). */
+void authz_config_merge(auth_backend_dir_conf *conf,
+                        const auth_backend_dir_conf *base,
+                        const auth_backend_dir_conf *add);
 
 void *config_create_dir(apr_pool_t *p, char *dir);
 void *config_merge_dir(apr_pool_t *p, void *basev, void *addv);
@@ -155,6 +173,13 @@ typedef struct {
     apr_array_header_t *refused;       /* transports whose token was refused */
     apr_table_t *hidden;               /* backend name -> the token hidden
                                           from the application */
+
+    /* Authorization and identity (claims.c, user_query.c) */
+    const char *user;                  /* r->user as this module set it */
+    struct json_t *claims_json;        /* claims, parsed once */
+    const struct user_query *record_query;  /* what record holds */
+    int record_status;                 /* RECORD_*: 0 = not looked up */
+    struct json_t *record;             /* the user record, as claims */
 } auth_backend_request;
 
 auth_backend_request *request_state(request_rec *r);
@@ -185,6 +210,102 @@ int authn_check(request_rec *r);
 int authn_note_failure(request_rec *r, const char *auth_type);
 /* HTTP status for a failed walk: 503, 500 or 401. */
 int status_for(auth_backend_status st);
+
+/* Takes the tokens of every backend in NAMES out of the request. */
+void backends_hide(request_rec *r, const apr_array_header_t *names);
+/* Sets r->user and the request state once backend BE accepted a token. */
+void authn_accept(request_rec *r, const auth_backend *be, const char *user,
+                  const char *claims);
+
+/* ---- authorization and identity ------------------------------------------ */
+
+/* AuthBackendPassClaims */
+#define PASS_NONE     0
+#define PASS_ENV      1
+#define PASS_HEADERS  2
+
+#define DEFAULT_ENV_PREFIX     "AUTH_CLAIM_"
+#define DEFAULT_HEADER_PREFIX  "X-Auth-Claim-"
+/* longer claim values are not passed to the application */
+#define CLAIM_VALUE_MAX        4096
+
+/* The user record (user_query.c) */
+enum {
+    RECORD_NONE = 0,            /* not looked up yet */
+    RECORD_FOUND,
+    RECORD_UNKNOWN,             /* no row: no such user */
+    RECORD_UNAVAILABLE,         /* the database cannot be reached: 503 */
+    RECORD_ERROR                /* misconfiguration: 500 */
+};
+
+typedef struct user_query user_query;
+
+const char *cmd_user_query(cmd_parms *cmd, void *mconfig, const char *arg);
+int user_query_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s);
+/* The query that applies to R's identity from backend BE, or NULL. */
+const user_query *user_query_for(request_rec *r, const auth_backend *be);
+/* Loads the record of the identity ST (owned by request OWNER) once per
+ * request; returns RECORD_*. */
+int user_record(request_rec *r, request_rec *owner, auth_backend_request *st);
+/* After a token was accepted: loads the record now if a Require line of
+ * the location will read it.  OK, or the HTTP status to answer. */
+int user_record_preload(request_rec *r);
+/* OK for RECORD_FOUND and RECORD_UNKNOWN, else 503 or 500. */
+int record_http_status(request_rec *r, int rs);
+/* 1 / 0 for the spellings of true and false databases use, else -1. */
+int flag_value(const char *v);
+
+/* The identity of R that this module established (in R, or in the request
+ * R was derived from, whose request is returned in *OWNER), or NULL. */
+auth_backend_request *identity_get(request_rec *r, request_rec **owner);
+/* The claims of an identity as a JSON object (the token's), parsed once. */
+struct json_t *claims_token(request_rec *owner, auth_backend_request *st);
+/* Claim PATH ("a.b" reaches into objects) of the identity: the token's
+ * claims, else the user record's columns.  *value is NULL when missing.
+ * Returns RECORD_* of the record lookup it needed, or RECORD_FOUND. */
+int claims_find(request_rec *r, const char *path,
+                struct json_t **value);
+/* PATH in the object OBJ: the member of that exact name, else "a.b.c"
+ * through nested objects; NULL if missing. */
+struct json_t *claim_path(apr_pool_t *p, struct json_t *obj,
+                          const char *path);
+/* Nonzero when claim value V equals TEXT: strings as they are, numbers
+ * and booleans by their JSON text, arrays when any element does. */
+int claim_matches(struct json_t *v, const char *text);
+/* The text of a claim for the application: strings as they are, other
+ * values as compact JSON (malloc-free: allocated from P). */
+const char *claim_text(apr_pool_t *p, struct json_t *v);
+
+void authz_register(apr_pool_t *p);
+
+const char *cmd_optional(cmd_parms *cmd, void *mconfig, int on);
+/* AuthBackendOptional: authenticates R if it can, never refuses it. */
+void optional_authenticate(request_rec *r);
+
+const char *cmd_pass_claims(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *cmd_claim_prefix(cmd_parms *cmd, void *mconfig, const char *kind,
+                             const char *prefix);
+const char *cmd_user_header(cmd_parms *cmd, void *mconfig, const char *arg);
+/* Removes identity headers a client may have sent. */
+void identity_scrub(request_rec *r);
+int identity_header_parser(request_rec *r);
+int identity_check_access(request_rec *r);
+int identity_fixups(request_rec *r);
+
+/* Every <AuthBackend> is also an authn provider of its name (basic_bridge.c) */
+const char *basic_bridge_register(cmd_parms *cmd, const auth_backend *be);
+int basic_bridge_is(const authn_provider *provider);
+int basic_bridge_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s);
+
+/* ---- dbd helpers (strategy_dbd.c) ------------------------------------------ */
+
+/* The parameters of an apr_dbd statement; -1 for BLOB/CLOB ones. */
+int statement_params(const char *sql);
+/* mod_dbd's setting NAME (DBDriver, DBDParams) for server S, as mod_dbd
+ * merges it, read from the configuration tree. */
+const char *dbd_setting(apr_pool_t *p, const server_rec *s, const char *name);
 
 /* ---- the browser flow (browser.c) ----------------------------------------- */
 

@@ -118,7 +118,7 @@ auth_backend_status backends_authenticate(request_rec *r,
 
 /* Takes the tokens out of the request before the application runs: every
  * backend of the location, whichever one won. */
-static void backends_hide(request_rec *r, const apr_array_header_t *names)
+void backends_hide(request_rec *r, const apr_array_header_t *names)
 {
     int i;
 
@@ -143,6 +143,18 @@ void backends_challenge(request_rec *r, const apr_array_header_t *names,
             be->transport->challenge(r, be, realm, was_refused(r, be));
         }
     }
+}
+
+void authn_accept(request_rec *r, const auth_backend *be, const char *user,
+                  const char *claims)
+{
+    auth_backend_request *st = request_state(r);
+
+    r->user = (char *)user;
+    st->user = user;
+    st->backend = be;
+    st->claims = claims;
+    apr_table_setn(r->subprocess_env, "AUTH_BACKEND", be->name);
 }
 
 int authn_check(request_rec *r)
@@ -179,13 +191,15 @@ int authn_check(request_rec *r)
                                &claims);
     backends_hide(r, conf->backend_names);
     if (rc == AUTH_BACKEND_OK) {
-        r->user = (char *)user;
-        st->backend = be;
-        st->claims = claims;
-        apr_table_setn(r->subprocess_env, "AUTH_BACKEND", be->name);
+        int status;
+
+        authn_accept(r, be, user, claims);
         /* a cookie comes with every request, forged ones included */
-        return be->transport->ambient
-               ? csrf_check(r, conf, "request") : OK;
+        if (be->transport->ambient
+            && (status = csrf_check(r, conf, "request")) != OK) {
+            return status;
+        }
+        return user_record_preload(r);
     }
     if (rc == AUTH_BACKEND_NOT_MINE) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,

@@ -47,6 +47,7 @@ void *config_merge_dir(apr_pool_t *p, void *basev, void *addv)
                                                  : base->logout_redirect;
     conf->trusted_origins = add->trusted_origins ? add->trusted_origins
                                                  : base->trusted_origins;
+    authz_config_merge(conf, base, add);
     return conf;
 }
 
@@ -161,6 +162,9 @@ const char *cmd_backend_section(cmd_parms *cmd, void *mconfig, const char *arg)
                             "AuthBackendStrategy line (e.g. "
                             "'AuthBackendStrategy jwt secret=file:PATH')",
                             name);
+    }
+    if ((err = basic_bridge_register(cmd, be))) {
+        return err;
     }
     be->sec_config = section_vector;
     apr_hash_set(sconf->backends, name, APR_HASH_KEY_STRING, be);
@@ -376,6 +380,11 @@ const char *cmd_login_provider(cmd_parms *cmd, void *mconfig, const char *arg)
                             "authn provider '%s' (load mod_authn_%s, or "
                             "define <AuthnProviderAlias> before this line)",
                             arg,
+                            arg);
+    }
+    if (basic_bridge_is(lp->provider)) {
+        return apr_psprintf(cmd->pool, "AuthBackendLoginProvider: '%s' is a "
+                            "backend, which takes tokens, not passwords",
                             arg);
     }
     if (!lp->provider->check_password) {

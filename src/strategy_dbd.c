@@ -105,7 +105,7 @@ static int is_identifier(const char *s)
 /* Counts the parameters of an apr_dbd statement the way apr_dbd_prepare()
  * does ('%' and a letter; "%%" is a literal '%').  -1 for the BLOB/CLOB
  * types, which take extra values this strategy never passes. */
-static int statement_params(const char *sql)
+int statement_params(const char *sql)
 {
     int n = 0;
 
@@ -224,8 +224,8 @@ static const char *directive_value(apr_pool_t *p, const ap_directive_t *first,
  * mod_dbd merges it: a virtual host's own line, else the main server's.
  * It is read from the configuration tree because mod_dbd keeps its
  * configuration private, and -t must find a missing DBDriver too. */
-static const char *dbd_setting(apr_pool_t *p, const server_rec *s,
-                               const char *name)
+const char *dbd_setting(apr_pool_t *p, const server_rec *s,
+                        const char *name)
 {
     const ap_directive_t *d;
     const char *v = NULL;
