@@ -230,6 +230,29 @@ static const char *cookie_value(apr_pool_t *p, const char *v,
     return apr_pstrmemdup(p, v, *len);
 }
 
+static int name_in_header(void *rec, const char *key, const char *value)
+{
+    const char **name = rec;
+
+    (void)key;
+    if (strstr(value, *name)) {
+        *name = NULL;           /* found: stop */
+        return 0;
+    }
+    return 1;
+}
+
+/* A quick look before util_cookies' full parse: can a Cookie header of
+ * this request hold NAME at all? */
+static int cookie_may_be_sent(request_rec *r, const char *name)
+{
+    const char *look = name;
+
+    apr_table_do(name_in_header, &look, r->headers_in, "Cookie", "Cookie2",
+                 NULL);
+    return look == NULL;
+}
+
 static auth_backend_status cookie_extract(request_rec *r,
                                           const auth_backend *be,
                                           const char **token)
@@ -241,12 +264,20 @@ static auth_backend_status cookie_extract(request_rec *r,
     *token = NULL;
     /* util_cookies reports a name sent with different values (cookie
      * tossing from a sibling domain or a narrower path): which one the
-     * user meant cannot be told, so none is taken. */
-    if (ap_cookie_read(r, c->name, &raw, 0) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "backend '%s': cookie %s sent more than once with "
-                      "different values: refused", be->name, c->name);
-        return AUTH_BACKEND_DENIED;
+     * user meant cannot be told, so none is taken.  With strip=on the
+     * cookie is taken out in the same pass (cookie_hide then has nothing
+     * left to do): ap_cookie_read costs more than the rest of a cached
+     * JWT check. */
+    if (cookie_may_be_sent(r, c->name)) {
+        if (ap_cookie_read(r, c->name, &raw, c->strip) != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "backend '%s': cookie %s sent more than once with "
+                          "different values: refused", be->name, c->name);
+            return AUTH_BACKEND_DENIED;
+        }
+        if (raw && c->strip) {
+            request_hide_token(r, be, raw);
+        }
     }
     if (!raw && !(raw = request_hidden_token(r, be))) {
         return AUTH_BACKEND_NOT_MINE;
@@ -311,7 +342,7 @@ static void cookie_hide(request_rec *r, const auth_backend *be)
     const cookie_conf *c = be->transport_ctx;
     const char *raw = NULL;
 
-    if (!c->strip) {
+    if (!c->strip || !cookie_may_be_sent(r, c->name)) {
         return;
     }
     if (ap_cookie_read(r, c->name, &raw, 1) != APR_SUCCESS) {
