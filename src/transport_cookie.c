@@ -243,9 +243,10 @@ static auth_backend_status cookie_extract(request_rec *r,
      * tossing from a sibling domain or a narrower path): which one the
      * user meant cannot be told, so none is taken. */
     if (ap_cookie_read(r, c->name, &raw, 0) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "backend '%s': cookie %s sent more than once with "
-                      "different values: refused", be->name, c->name);
+        audit_token_refused(r, be, REFUSED_DUPLICATE,
+                            apr_psprintf(r->pool, "cookie %s sent more than "
+                                         "once with different values",
+                                         c->name));
         return AUTH_BACKEND_DENIED;
     }
     if (!raw && !(raw = request_hidden_token(r, be))) {
@@ -257,9 +258,10 @@ static auth_backend_status cookie_extract(request_rec *r,
         return AUTH_BACKEND_NOT_MINE;
     }
     if (!token_is_b64token(v, len)) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "backend '%s': malformed token in cookie %s (%"
-                      APR_SIZE_T_FMT " bytes)", be->name, c->name, len);
+        audit_token_refused(r, be, REFUSED_MALFORMED,
+                            apr_psprintf(r->pool, "malformed token in cookie "
+                                         "%s (%" APR_SIZE_T_FMT " bytes)",
+                                         c->name, len));
         return AUTH_BACKEND_DENIED;
     }
     *token = v;
