@@ -74,6 +74,15 @@ static const command_rec auth_backend_cmds[] = {
                   RSRC_CONF | OR_AUTHCFG,
                   "a request header that carries the user to the "
                   "application (removed from what clients send)"),
+    AP_INIT_RAW_ARGS("AuthBackendLoginThrottle", cmd_login_throttle, NULL,
+                     RSRC_CONF | ACCESS_CONF,
+                     "FAILURES PERIOD, or user=FAILURES/PERIOD and/or "
+                     "address=FAILURES/PERIOD, or off: failed logins allowed "
+                     "per user name and client address before 429"),
+    AP_INIT_TAKE1("AuthBackendThrottleCache", cmd_throttle_cache, NULL,
+                  RSRC_CONF,
+                  "the socache provider[:args] that keeps the login "
+                  "throttle's counters (default shmcb)"),
     { NULL, { NULL }, NULL, 0, 0, NULL }
 };
 
@@ -98,6 +107,7 @@ static void register_hooks(apr_pool_t *p)
                          AUTH_BACKEND_PROVIDER_VERSION, &strategy_redis);
 
     authz_register(p);
+    throttle_register_hooks(p);
 
     ap_hook_check_config(config_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(user_query_check_config, NULL, NULL,

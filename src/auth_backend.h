@@ -50,6 +50,8 @@ typedef struct {
     const authn_provider *provider;
 } login_provider;
 
+typedef struct throttle_limits throttle_limits;     /* throttle.c */
+
 /* Per directory / location. */
 typedef struct {
     apr_array_header_t *backend_names;    /* AuthBackendProvider: const char * */
@@ -78,6 +80,8 @@ typedef struct {
     /* a Require line here reads the user record: load it while
      * authenticating, where an unreachable database can still be a 503 */
     unsigned int record_rules:1;
+
+    const throttle_limits *throttle;      /* AuthBackendLoginThrottle */
 } auth_backend_dir_conf;
 
 /* Merges the members above (authz_config.c). */
@@ -358,6 +362,96 @@ int json_respond(request_rec *r, int status, const char *body);
 /* Turns httpd's error page for a request this module answered into JSON. */
 void json_insert_error_filter(request_rec *r);
 apr_status_t json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb);
+
+/* ---- audit log (audit.c, audit_format.c) ---------------------------------- */
+
+/* Every line of the audit log starts with this (README: Audit log). */
+#define AUDIT_PREFIX "auth_backend:"
+
+/* The events, each logged at one level (audit.c). */
+typedef enum {
+    AUDIT_LOGIN_SUCCEEDED,      /* info */
+    AUDIT_LOGIN_FAILED,         /* warn: unknown user or wrong password */
+    AUDIT_LOGIN_THROTTLED,      /* warn: AuthBackendLoginThrottle */
+    AUDIT_LOGIN_REJECTED,       /* info: not a usable login request */
+    AUDIT_LOGOUT,               /* info */
+    AUDIT_LOGOUT_REJECTED,      /* info: not a usable logout request */
+    AUDIT_TOKEN_REFUSED,        /* warn */
+    AUDIT_CSRF_REFUSED          /* warn */
+} audit_event;
+
+/* The reasons a token is refused (reason= of token_refused). */
+#define REFUSED_MALFORMED        "malformed"
+#define REFUSED_DUPLICATE        "duplicate"
+#define REFUSED_WRONG_ALGORITHM  "wrong_algorithm"
+#define REFUSED_UNSUPPORTED      "unsupported_header"
+#define REFUSED_BAD_SIGNATURE    "bad_signature"
+#define REFUSED_EXPIRED          "expired"
+#define REFUSED_NOT_YET_VALID    "not_yet_valid"
+#define REFUSED_MISSING_CLAIM    "missing_claim"
+#define REFUSED_INVALID_CLAIM    "invalid_claim"
+#define REFUSED_WRONG_AUDIENCE   "wrong_audience"
+#define REFUSED_WRONG_ISSUER     "wrong_issuer"
+#define REFUSED_UNKNOWN          "unknown"
+#define REFUSED_BAD_USER         "bad_user"
+#define REFUSED_UNRECOGNIZED     "unrecognized"
+#define REFUSED_USER_MISMATCH    "user_mismatch"
+
+typedef struct {
+    const char *event;
+    const char *reason;
+    const char *client;
+    const char *user;                   /* quoted */
+    const char *backend;
+    const char *const *extra;           /* key, value, ..., NULL (bare) */
+    const char *detail;                 /* quoted, last */
+} audit_fields;
+
+/* V as the value of a field: bare, or QUOTED in double quotes; whatever
+ * could end the field or the line is %XX. */
+const char *audit_value(apr_pool_t *p, const char *v, int quoted);
+/* "auth_backend: event=... reason=... ..." (NULL fields left out). */
+const char *audit_line(apr_pool_t *p, const audit_fields *f);
+/* Logs EVENT of request R at the event's level.  USER, BE, DETAIL and
+ * EXTRA may be NULL; the client address is R's. */
+void audit_log(request_rec *r, audit_event event, const char *reason,
+               const char *user, const auth_backend *be, const char *detail,
+               const char *const *extra);
+/* event=token_refused for backend BE. */
+void audit_token_refused(request_rec *r, const auth_backend *be,
+                         const char *reason, const char *detail);
+
+/* ---- login throttling (throttle.c, throttle_key.c) ------------------------ */
+
+#define THROTTLE_MAX_FAILURES 100000
+#define THROTTLE_MAX_PERIOD   86400         /* seconds */
+
+typedef struct throttle_ticket throttle_ticket;
+
+const char *cmd_login_throttle(cmd_parms *cmd, void *mconfig,
+                               const char *args);
+const char *cmd_throttle_cache(cmd_parms *cmd, void *mconfig,
+                               const char *arg);
+void throttle_merge(auth_backend_dir_conf *conf,
+                    const auth_backend_dir_conf *base,
+                    const auth_backend_dir_conf *add);
+void throttle_register_hooks(apr_pool_t *p);
+/* Before the password of USER is checked at a login that backend BE
+ * answers: 0 and a *TICKET to settle once it is (NULL when nothing is
+ * counted), or the seconds until the client may try again: the limit is
+ * reached (logged), and the password must not be checked. */
+apr_int64_t throttle_acquire(request_rec *r, const auth_backend *be,
+                             const char *user, throttle_ticket **ticket);
+/* After the check, with what the authn provider said. */
+void throttle_settle(request_rec *r, throttle_ticket *ticket,
+                     authn_status res);
+/* The cache keys of the counters of user name USER and client address
+ * IP (the /64 network of an IPv6 address). */
+const char *throttle_user_key(apr_pool_t *p, const char *user);
+const char *throttle_address_key(apr_pool_t *p, const char *ip);
+/* "60", "60s", "15m", "1h": NULL and *SECONDS, or an error message. */
+const char *throttle_parse_period(apr_pool_t *p, const char *s,
+                                  apr_int64_t *seconds);
 
 /* ---- built-in providers -------------------------------------------------- */
 

@@ -108,9 +108,8 @@ auth_backend_status backends_authenticate(request_rec *r,
     }
     /* a token nobody claimed is still a refused token */
     if (worst == AUTH_BACKEND_NOT_MINE && request_state(r)->refused) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "token refused: no backend of this location "
-                      "recognises its kind");
+        audit_token_refused(r, NULL, REFUSED_UNRECOGNIZED, "no backend of "
+                            "this location recognises its kind");
         return AUTH_BACKEND_DENIED;
     }
     return worst;

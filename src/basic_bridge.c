@@ -59,9 +59,9 @@ static authn_status bridge_check_password(request_rec *r, const char *user,
         return AUTH_DENIED;
     }
     if (*user && strcmp(user, ANY_USER) && strcmp(user, token_user)) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "backend '%s': Basic "
-                      "user name '%s' is neither empty, '" ANY_USER "' nor "
-                      "the user of the token", be->name, user);
+        audit_log(r, AUDIT_TOKEN_REFUSED, REFUSED_USER_MISMATCH, user, be,
+                  "the Basic user name is neither empty, '" ANY_USER "' nor "
+                  "the user of the token", NULL);
         return AUTH_DENIED;
     }
     /* mod_auth_basic set r->user to the name sent; the user is the

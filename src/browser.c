@@ -272,7 +272,7 @@ int csrf_check(request_rec *r, const auth_backend_dir_conf *conf,
     const char *origin = apr_table_get(r->headers_in, "Origin");
     const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
     const char *referer = apr_table_get(r->headers_in, "Referer");
-    const char *why;
+    const char *why, *reason, *extra[3];
 
     if (method_is_safe(r)) {
         return OK;
@@ -282,6 +282,7 @@ int csrf_check(request_rec *r, const auth_backend_dir_conf *conf,
         if (origin_allowed(r, conf, origin_normalize(r->pool, origin, 1))) {
             return OK;
         }
+        reason = "foreign_origin";
         why = apr_psprintf(r->pool, "Origin %s is neither this server's nor "
                            "an AuthBackendTrustedOrigin", origin);
     }
@@ -289,6 +290,7 @@ int csrf_check(request_rec *r, const auth_backend_dir_conf *conf,
         if (!strcasecmp(site, "same-origin")) {
             return OK;
         }
+        reason = "cross_site";
         why = apr_psprintf(r->pool, "no Origin, and Sec-Fetch-Site is %s",
                            site);
     }
@@ -298,15 +300,21 @@ int csrf_check(request_rec *r, const auth_backend_dir_conf *conf,
             return OK;
         }
         /* only the origin: a referring URL may carry secrets */
+        reason = "foreign_referer";
         why = apr_psprintf(r->pool, "no Origin, and the Referer is from %s",
                            from ? from : "no http(s) origin");
     }
     else {
+        reason = "no_origin";
         why = "no Origin, Sec-Fetch-Site or Referer tells where it comes "
               "from";
     }
-    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                  "%s refused as a possible cross-site request forgery "
-                  "(%s %s): %s", what, r->method, r->uri, why);
+    extra[0] = "action";
+    extra[1] = what;
+    extra[2] = NULL;
+    audit_log(r, AUDIT_CSRF_REFUSED, reason, r->user, NULL,
+              apr_psprintf(r->pool, "%s %s refused as a possible cross-site "
+                           "request forgery: %s", r->method, r->uri, why),
+              extra);
     return HTTP_FORBIDDEN;
 }

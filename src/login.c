@@ -57,13 +57,16 @@ apr_status_t login_body_limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     return APR_SUCCESS;
 }
 
-/* Answers a bad request.  Unless the body was read, the connection is
- * closed rather than reading what may be a large body to keep it. */
+/* Answers a bad request (logged as REASON, unless NULL: already logged).
+ * Unless the body was read, the connection is closed rather than reading
+ * what may be a large body to keep it. */
 static int refuse(request_rec *r, int status, const char *body,
-                  int body_read, const char *why)
+                  int body_read, const char *reason, const char *why)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "login refused (%d): %s",
-                  status, why);
+    if (reason) {
+        audit_log(r, AUDIT_LOGIN_REJECTED, reason, NULL, NULL,
+                  apr_psprintf(r->pool, "%d: %s", status, why), NULL);
+    }
     if (!body_read && (apr_table_get(r->headers_in, "Content-Length")
                        || apr_table_get(r->headers_in, "Transfer-Encoding"))) {
         r->connection->keepalive = AP_CONN_CLOSE;
@@ -234,9 +237,9 @@ static const char *login_destination(request_rec *r,
 }
 
 /* After a failed login, a person who used the login page gets it back,
- * told why, and still on the way to where they were going. */
+ * told why (ERROR), and still on the way to where they were going. */
 static const char *login_again(request_rec *r, const char *login_url,
-                               const form_field *next)
+                               const form_field *next, const char *error)
 {
     const char *to = !next->duplicate && next->value
                      && strlen(next->value) == next->len
@@ -244,9 +247,22 @@ static const char *login_again(request_rec *r, const char *login_url,
 
     return apr_pstrcat(r->pool, login_url,
                        ap_strchr_c(login_url, '?') ? "&" : "?",
-                       "error=LOGIN_BAD_CREDENTIALS",
+                       "error=", error,
                        to ? "&next=" : "",
                        to ? browser_form_encode(r->pool, to) : "", NULL);
+}
+
+/* Answers a login that failed with STATUS and fastapi-users' ERROR code:
+ * JSON, or the login page again for a person at a browser. */
+static int login_refused(request_rec *r, const auth_backend_dir_conf *conf,
+                         const form_field *next, int status,
+                         const char *error)
+{
+    if (conf->login_url && browser_navigation(r)) {
+        return browser_see_other(r, login_again(r, conf->login_url, next,
+                                                error));
+    }
+    return json_respond(r, status, json_detail(r->pool, error));
 }
 
 /* The provider loop of mod_auth_basic: the first provider that knows the
@@ -324,6 +340,8 @@ int login_handler(request_rec *r)
     authn_status res;
     auth_backend_status st;
     apr_time_t started;
+    apr_int64_t wait;
+    throttle_ticket *ticket;
     int rc;
 
     if (!r->handler || strcmp(r->handler, AUTH_BACKEND_LOGIN_HANDLER)) {
@@ -336,8 +354,8 @@ int login_handler(request_rec *r)
         apr_table_setn(r->headers_out, "Allow", "POST");
         return refuse(r, HTTP_METHOD_NOT_ALLOWED,
                       json_detail(r->pool, "Method Not Allowed"), 0,
-                      apr_psprintf(r->pool, "method %s",
-                                   r->method));
+                      "method", apr_psprintf(r->pool, "method %s",
+                                             r->method));
     }
     if (!conf->backend_names
         || !(be = backend_find(r, APR_ARRAY_IDX(conf->backend_names, 0,
@@ -352,18 +370,20 @@ int login_handler(request_rec *r)
      * attacker, say) with a token the browser then sends by itself */
     if (be->transport->ambient
         && (rc = csrf_check(r, conf, "login")) != OK) {
-        return refuse(r, rc, json_detail(r->pool, "Forbidden"), 0,
+        return refuse(r, rc, json_detail(r->pool, "Forbidden"), 0, NULL,
                       "not sent from this site");
     }
     if (!is_form_content_type(apr_table_get(r->headers_in, "Content-Type"))) {
         return refuse(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
                       json_detail(r->pool, "Unsupported Media Type"), 0,
+                      "content_type",
                       "the body is not application/x-www-form-urlencoded");
     }
     length = apr_table_get(r->headers_in, "Content-Length");
     if (length && apr_atoi64(length) > conf->login_max_body) {
         return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE,
                       json_detail(r->pool, "Request Entity Too Large"), 0,
+                      "body_too_large",
                       "the body is larger than AuthBackendLoginMaxBody");
     }
 
@@ -374,36 +394,39 @@ int login_handler(request_rec *r)
                             (apr_size_t)conf->login_max_body);
     if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         return refuse(r, rc, json_detail(r->pool, "Request Entity Too Large"),
-                      0, "the body is larger than AuthBackendLoginMaxBody");
+                      0, "body_too_large",
+                      "the body is larger than AuthBackendLoginMaxBody");
     }
     if (rc != OK) {
         return refuse(r, HTTP_BAD_REQUEST, json_detail(r->pool, "Bad Request"),
-                      0, "the body cannot be read");
+                      0, "bad_body", "the body cannot be read");
     }
     problems = form_fields(r, pairs, fields);
     if (problems->nelts) {
         return refuse(r, HTTP_UNPROCESSABLE_ENTITY,
                       json_field_errors(r->pool, problems), 1,
-                      "a form field is missing or invalid");
+                      "invalid_form", "a form field is missing or invalid");
     }
     user = fields[FIELD_USERNAME].value;
 
     r->user = (char *)user;     /* for the providers and the access log */
+    if ((wait = throttle_acquire(r, be, user, &ticket)) > 0) {
+        apr_table_setn(r->headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%" APR_INT64_T_FMT, wait));
+        return login_refused(r, conf, &fields[FIELD_NEXT],
+                             HTTP_TOO_MANY_REQUESTS, "LOGIN_THROTTLED");
+    }
     started = apr_time_now();
     res = check_password(r, conf, user, fields[FIELD_PASSWORD].value);
     equalize_timing(res, apr_time_now() - started);
+    throttle_settle(r, ticket, res);
 
     if (res == AUTH_USER_NOT_FOUND || res == AUTH_DENIED) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "login failed for user \"%s\" from %s: %s",
-                      user, r->useragent_ip,
-                      res == AUTH_DENIED ? "wrong password" : "unknown user");
-        if (conf->login_url && browser_navigation(r)) {
-            return browser_see_other(r, login_again(r, conf->login_url,
-                                                    &fields[FIELD_NEXT]));
-        }
-        return json_respond(r, HTTP_BAD_REQUEST,
-                            json_detail(r->pool, "LOGIN_BAD_CREDENTIALS"));
+        audit_log(r, AUDIT_LOGIN_FAILED,
+                  res == AUTH_DENIED ? "wrong_password" : "unknown_user",
+                  user, be, NULL, NULL);
+        return login_refused(r, conf, &fields[FIELD_NEXT], HTTP_BAD_REQUEST,
+                             "LOGIN_BAD_CREDENTIALS");
     }
     if (res != AUTH_GRANTED) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -417,9 +440,7 @@ int login_handler(request_rec *r)
         return status_for(st) == HTTP_UNAUTHORIZED
                ? HTTP_INTERNAL_SERVER_ERROR : status_for(st);
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  "user \"%s\" logged in through backend '%s'",
-                  user, be->name);
+    audit_log(r, AUDIT_LOGIN_SUCCEEDED, NULL, user, be, NULL, NULL);
     rc = be->transport->login_response(r, be, token);
     if (rc == OK && be->transport->ambient && r->status == HTTP_NO_CONTENT
         && (to = login_destination(r, conf, &fields[FIELD_NEXT]))) {

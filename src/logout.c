@@ -11,6 +11,7 @@
 
 #include "http_core.h"
 #include "http_protocol.h"
+#include "apr_strings.h"
 
 /* A browser (not an API call) goes to AuthBackendLogoutRedirect. */
 static int logout_done(request_rec *r, const auth_backend_dir_conf *conf,
@@ -37,8 +38,8 @@ int logout_handler(request_rec *r)
     conf = ap_get_module_config(r->per_dir_config, &auth_backend_module);
 
     if (r->method_number != M_POST) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "logout refused: method "
-                      "%s", r->method);
+        audit_log(r, AUDIT_LOGOUT_REJECTED, "method", NULL, NULL,
+                  apr_psprintf(r->pool, "405: method %s", r->method), NULL);
         apr_table_setn(r->headers_out, "Allow", "POST");
         return json_respond(r, HTTP_METHOD_NOT_ALLOWED,
                             json_detail(r->pool, "Method Not Allowed"));
@@ -63,11 +64,10 @@ int logout_handler(request_rec *r)
         }
         st = be->strategy->destroy(r, be, token);
         if (st == AUTH_BACKEND_OK || st == AUTH_BACKEND_NOT_SUPPORTED) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                          "user \"%s\" logged out of backend '%s'%s",
-                          user, be->name,
-                          st == AUTH_BACKEND_NOT_SUPPORTED
-                          ? " (the token stays valid until it expires)" : "");
+            audit_log(r, AUDIT_LOGOUT, NULL, user, be,
+                      st == AUTH_BACKEND_NOT_SUPPORTED
+                      ? "the token stays valid until it expires" : NULL,
+                      NULL);
             return logout_done(r, conf,
                                be->transport->logout_response(r, be));
         }
@@ -75,6 +75,8 @@ int logout_handler(request_rec *r)
     if (status_for(st) != HTTP_UNAUTHORIZED) {
         return status_for(st);
     }
+    audit_log(r, AUDIT_LOGOUT_REJECTED, "no_valid_token", NULL, NULL,
+              "401: no valid token of this location's backends", NULL);
     if (conf->logout_redirect && browser_navigation(r)) {
         /* Already logged out (the cookie expired, say): a person still
          * expects the logged-out page, and a stale cookie can go. */

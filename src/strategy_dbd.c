@@ -594,7 +594,8 @@ static auth_backend_status select_user(dbd_call *x, apr_dbd_results_t *res,
     int n = apr_dbd_num_tuples(driver, res);
 
     if (n == 0) {
-        call_log(x, APLOG_INFO, "token refused: unknown, expired or revoked");
+        audit_token_refused(x->r, x->be, REFUSED_UNKNOWN,
+                            "not in the store: unknown, expired or revoked");
         return AUTH_BACKEND_DENIED;
     }
     if (n != 1 || apr_dbd_num_cols(driver, res) < 1
@@ -608,8 +609,8 @@ static auth_backend_status select_user(dbd_call *x, apr_dbd_results_t *res,
     for (c = v; c && *c && !apr_iscntrl(*c); c++)
         ;
     if (!v || !*v || *c || c - v > MAX_USER_LENGTH) {
-        call_log(x, APLOG_ERR, "token refused: its user_id is empty, too "
-                 "long or holds control characters");
+        audit_token_refused(x->r, x->be, REFUSED_BAD_USER, "its user_id is "
+                            "empty, too long or holds control characters");
         return AUTH_BACKEND_DENIED;
     }
     *user = apr_pstrdup(x->pool, v);

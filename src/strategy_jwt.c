@@ -412,7 +412,8 @@ static int numeric_date(json_t *claims, const char *name, double *t)
  * configured.  On success *SUB is the user. */
 static auth_backend_status claims_validate(const jwt_conf *c, json_t *claims,
                                            double now, const char **sub,
-                                           double *exp, const char **reason)
+                                           double *exp, const char **code,
+                                           const char **reason)
 {
     json_t *v;
     double t = 0;
@@ -421,27 +422,37 @@ static auth_backend_status claims_validate(const jwt_conf *c, json_t *claims,
     int found;
 
     switch (numeric_date(claims, "exp", &t)) {
-    case 0:  *reason = "it has no exp claim"; return AUTH_BACKEND_DENIED;
-    case -1: *reason = "exp is not a number"; return AUTH_BACKEND_DENIED;
+    case 0:
+        *code = REFUSED_MISSING_CLAIM;
+        *reason = "it has no exp claim";
+        return AUTH_BACKEND_DENIED;
+    case -1:
+        *code = REFUSED_INVALID_CLAIM;
+        *reason = "exp is not a number";
+        return AUTH_BACKEND_DENIED;
     }
     if (t <= now - (double)c->leeway) {
+        *code = REFUSED_EXPIRED;
         *reason = "it has expired";
         return AUTH_BACKEND_EXPIRED;
     }
     *exp = t;
     if ((found = numeric_date(claims, "nbf", &t)) < 0
         || (found && t > now + (double)c->leeway)) {
+        *code = found < 0 ? REFUSED_INVALID_CLAIM : REFUSED_NOT_YET_VALID;
         *reason = found < 0 ? "nbf is not a number" : "it is not valid yet (nbf)";
         return AUTH_BACKEND_DENIED;
     }
     if ((found = numeric_date(claims, "iat", &t)) < 0
         || (found && t > now + (double)c->leeway)) {
+        *code = found < 0 ? REFUSED_INVALID_CLAIM : REFUSED_NOT_YET_VALID;
         *reason = found < 0 ? "iat is not a number" : "it was issued in the future (iat)";
         return AUTH_BACKEND_DENIED;
     }
     if (c->issuer) {
         v = json_object_get(claims, "iss");
         if (!json_is_string(v) || strcmp(json_string_value(v), c->issuer)) {
+            *code = REFUSED_WRONG_ISSUER;
             *reason = "its issuer (iss) is missing or not the configured one";
             return AUTH_BACKEND_DENIED;
         }
@@ -456,6 +467,7 @@ static auth_backend_status claims_validate(const jwt_conf *c, json_t *claims,
         for (i = 0; i < json_array_size(v); i++) {
             json_t *e = json_array_get(v, i);
             if (!json_is_string(e)) {
+                *code = REFUSED_INVALID_CLAIM;
                 *reason = "aud holds a value that is not a string";
                 return AUTH_BACKEND_DENIED;
             }
@@ -463,6 +475,7 @@ static auth_backend_status claims_validate(const jwt_conf *c, json_t *claims,
         }
     }
     if (!found) {
+        *code = v ? REFUSED_WRONG_AUDIENCE : REFUSED_MISSING_CLAIM;
         *reason = v ? "its audience (aud) is not accepted here"
                     : "it has no aud claim";
         return AUTH_BACKEND_DENIED;
@@ -470,17 +483,21 @@ static auth_backend_status claims_validate(const jwt_conf *c, json_t *claims,
 
     v = json_object_get(claims, "sub");
     if (!json_is_string(v)) {
+        *code = json_object_get(claims, "sub") ? REFUSED_INVALID_CLAIM
+                                                : REFUSED_MISSING_CLAIM;
         *reason = "it has no sub claim (a string)";
         return AUTH_BACKEND_DENIED;
     }
     s = json_string_value(v);
     len = json_string_length(v);
     if (len == 0 || len > MAX_SUB_LENGTH || strlen(s) != len) {
+        *code = REFUSED_INVALID_CLAIM;
         *reason = "sub is empty, too long or holds NUL";
         return AUTH_BACKEND_DENIED;
     }
     for (i = 0; i < len; i++) {
         if (apr_iscntrl(s[i])) {
+            *code = REFUSED_INVALID_CLAIM;
             *reason = "sub holds control characters";
             return AUTH_BACKEND_DENIED;
         }
@@ -496,7 +513,7 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
     const jwt_conf *c = be->strategy_ctx;
     const char *dot1 = strchr(token, '.');
     const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
-    const char *reason = NULL, *sub = NULL, *alg;
+    const char *code = REFUSED_MALFORMED, *reason = NULL, *sub = NULL, *alg;
     const unsigned char *header_text, *payload_text, *sig;
     apr_size_t header_len, payload_len;
     json_t *header = NULL, *payload = NULL;
@@ -520,13 +537,16 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
     }
     alg = json_string_value(json_object_get(header, "alg"));
     if (!alg || strcmp(alg, c->algorithm->name)) {
-        reason = apr_psprintf(r->pool, "its algorithm '%s' is not the "
+        code = REFUSED_WRONG_ALGORITHM;
+        /* (a client's text: only its start) */
+        reason = apr_psprintf(r->pool, "its algorithm '%.32s' is not the "
                               "configured %s",
                               alg ? alg : "(none)",
                               c->algorithm->name);
         goto done;
     }
     if (json_object_get(header, "crit")) {
+        code = REFUSED_UNSUPPORTED;
         reason = "its header has a crit parameter (no extension is understood)";
         goto done;
     }
@@ -544,10 +564,11 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
      * libjwt verifies with the configured algorithm and key. */
     if (jwt_decode(&jwt, token, c->verify_key, c->verify_key_len) != 0
         || jwt_get_alg(jwt) != c->algorithm->alg) {
+        code = REFUSED_BAD_SIGNATURE;
         reason = "its signature does not verify";
         goto done;
     }
-    st = claims_validate(c, payload, now, &sub, &exp, &reason);
+    st = claims_validate(c, payload, now, &sub, &exp, &code, &reason);
     if (st == AUTH_BACKEND_OK) {
         *user = apr_pstrdup(r->pool, sub);
         *claims = apr_pstrmemdup(r->pool, (const char *)payload_text,
@@ -560,9 +581,7 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
 
 done:
     if (st != AUTH_BACKEND_OK) {
-        ap_log_rerror(APLOG_MARK,
-                      st == AUTH_BACKEND_EXPIRED ? APLOG_INFO : APLOG_WARNING,
-                      0, r, "backend '%s': JWT refused: %s", be->name, reason);
+        audit_token_refused(r, be, code, reason);
     }
     jwt_free(jwt);
     json_decref(header);

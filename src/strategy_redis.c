@@ -280,15 +280,15 @@ static auth_backend_status redis_read(request_rec *r, const auth_backend *be,
     }
     switch (reply->type) {
     case REDIS_REPLY_NIL:
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "backend '%s': token "
-                      "refused: unknown, expired or revoked", be->name);
+        audit_token_refused(r, be, REFUSED_UNKNOWN,
+                            "not in the store: unknown, expired or revoked");
         freeReplyObject(reply);
         return AUTH_BACKEND_DENIED;
     case REDIS_REPLY_STRING:
         if ((why = user_problem(reply))) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "backend '%s': "
-                          "token refused: the user id stored for it is not "
-                          "usable: %s", be->name, why);
+            audit_token_refused(r, be, REFUSED_BAD_USER,
+                                apr_pstrcat(r->pool, "the user id stored for "
+                                            "it is not usable: ", why, NULL));
             freeReplyObject(reply);
             return AUTH_BACKEND_DENIED;
         }

@@ -35,14 +35,14 @@ static auth_backend_status bearer_extract(request_rec *r,
          end--)
         ;
     if (end == start) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "backend '%s': empty bearer token", be->name);
+        audit_token_refused(r, be, REFUSED_MALFORMED, "empty bearer token");
         return AUTH_BACKEND_DENIED;
     }
     if (!token_is_b64token(start, end - start)) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "backend '%s': malformed bearer token (%" APR_SIZE_T_FMT
-                      " bytes)", be->name, (apr_size_t)(end - start));
+        audit_token_refused(r, be, REFUSED_MALFORMED,
+                            apr_psprintf(r->pool, "malformed bearer token (%"
+                                         APR_SIZE_T_FMT " bytes)",
+                                         (apr_size_t)(end - start)));
         return AUTH_BACKEND_DENIED;
     }
     *token = apr_pstrmemdup(r->pool, start, end - start);

@@ -270,9 +270,10 @@ static auth_backend_status cookie_extract(request_rec *r,
      * JWT check. */
     if (cookie_may_be_sent(r, c->name)) {
         if (ap_cookie_read(r, c->name, &raw, c->strip) != APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "backend '%s': cookie %s sent more than once with "
-                          "different values: refused", be->name, c->name);
+            audit_token_refused(r, be, REFUSED_DUPLICATE,
+                                apr_psprintf(r->pool, "cookie %s sent more "
+                                             "than once with different "
+                                             "values", c->name));
             return AUTH_BACKEND_DENIED;
         }
         if (raw && c->strip) {
@@ -288,9 +289,10 @@ static auth_backend_status cookie_extract(request_rec *r,
         return AUTH_BACKEND_NOT_MINE;
     }
     if (!token_is_b64token(v, len)) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "backend '%s': malformed token in cookie %s (%"
-                      APR_SIZE_T_FMT " bytes)", be->name, c->name, len);
+        audit_token_refused(r, be, REFUSED_MALFORMED,
+                            apr_psprintf(r->pool, "malformed token in cookie "
+                                         "%s (%" APR_SIZE_T_FMT " bytes)",
+                                         c->name, len));
         return AUTH_BACKEND_DENIED;
     }
     *token = v;

@@ -171,8 +171,11 @@ def test_refusals(server):
     mark = server.log_mark()
     t = tok(user="alice")
     assert who(server, "/basic", "mallory", t)[0] == 401
-    log = server.log_since(mark, wait_for="neither empty")
-    assert "Basic user name 'mallory' is neither empty" in log
+    log = server.log_since(mark, wait_for="reason=user_mismatch")
+    assert "auth_backend: event=token_refused reason=user_mismatch " \
+        "client=127.0.0.1 user=\"mallory\" backend=api detail=\"the Basic " \
+        "user name is neither empty, 'token' nor the user of the token\"" \
+        in log
     assert t not in server.error_log()
 
 

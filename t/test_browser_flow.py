@@ -536,9 +536,10 @@ def test_refusal_is_logged_without_the_referer_path(server):
     # line of a request; the module's own text has only the origin
     log = server.log_since(mark, "cross-site request forgery")
     log = "".join(line.split(", referer: ")[0] for line in log.splitlines())
-    assert "request refused as a possible cross-site request forgery " \
-        "(POST /site/cgi/env): no Origin, and the Referer is from " \
-        "https://evil.example:443" in log
+    assert "auth_backend: event=csrf_refused reason=foreign_referer " \
+        "client=127.0.0.1 user=\"carol\" action=request detail=\"POST " \
+        "/site/cgi/env refused as a possible cross-site request forgery: no " \
+        "Origin, and the Referer is from https://evil.example:443\"" in log
     assert "s3cr3t" not in log
 
 

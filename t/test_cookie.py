@@ -390,8 +390,9 @@ def test_two_different_values_are_refused(server):
         assert get(server, "/web/data.json", cookie).status_code == 401, \
             cookie
     log = server.log_since(mark, "sent more than once")
-    assert "cookie fastapiusersauth sent more than once with different " \
-        "values: refused" in log
+    assert "auth_backend: event=token_refused reason=duplicate " \
+        "client=127.0.0.1 backend=web detail=\"cookie fastapiusersauth sent " \
+        "more than once with different values\"" in log
     assert good not in log and other not in log
 
 

@@ -308,8 +308,8 @@ def test_optional_and_required(server):
     assert r.status_code == 401
     assert r.headers["WWW-Authenticate"] == \
         'Bearer realm="app", error="invalid_token"'
-    log = server.log_since(mark, wait_for="JWT refused")
-    assert log.count("JWT refused") == 1
+    log = server.log_since(mark, wait_for="event=token_refused")
+    assert log.count("event=token_refused") == 1
     assert echo(server, "/app/mixed/x").status_code == 401
 
 

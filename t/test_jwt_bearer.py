@@ -583,12 +583,15 @@ def test_refusals_are_logged_with_a_reason(server):
     get(server, "/api/data.json", fastapi_users_token(SECRET, audience="x"))
     get(server, "/api/data.json", "A" * 43)
     log = server.log_since(mark, "recognises its kind")
-    assert "token refused: no backend of this location recognises its " \
-        "kind" in log
-    assert "backend 'api': JWT refused: its signature does not verify" in log
-    assert "backend 'api': JWT refused: it has expired" in log
-    assert "backend 'api': JWT refused: its audience (aud) is not accepted" \
-        in log
+    refused = "auth_backend: event=token_refused reason="
+    assert refused + "unrecognized client=127.0.0.1 detail=\"no backend " \
+        "of this location recognises its kind\"" in log
+    assert refused + "bad_signature client=127.0.0.1 backend=api " \
+        "detail=\"its signature does not verify\"" in log
+    assert refused + "expired client=127.0.0.1 backend=api " \
+        "detail=\"it has expired\"" in log
+    assert refused + "wrong_audience client=127.0.0.1 backend=api " \
+        "detail=\"its audience (aud) is not accepted here\"" in log
 
 
 def test_server_is_healthy_and_logs_hold_no_token_or_secret(server):
