@@ -18,6 +18,13 @@ def _bytes(v):
 class Response:
     def __init__(self, raw):
         self.raw = raw
+        self.headers = []
+        if not raw.startswith(b"HTTP/"):
+            # an HTTP/0.9 answer: the body alone
+            self.version, self.status, self.reason = "HTTP/0.9", None, ""
+            self.head, self.body = b"", raw
+            self.text = raw.decode("utf-8", "replace")
+            return
         head, sep, body = raw.partition(b"\r\n\r\n")
         if not sep:
             raise ValueError("no complete response head: %r" % raw[:200])
@@ -26,7 +33,6 @@ class Response:
         self.version, code, *reason = status_line.split(" ", 2)
         self.status = int(code)
         self.reason = reason[0] if reason else ""
-        self.headers = []
         for line in lines[1:]:
             k, _, v = line.decode("latin-1").partition(":")
             self.headers.append((k.strip(), v.strip()))
@@ -49,7 +55,7 @@ class Response:
         return json.loads(self.text)
 
     def __repr__(self):
-        return "<Response %d %r>" % (self.status, self.raw[:300])
+        return "<Response %s %r>" % (self.status, self.raw[:300])
 
 
 def _dechunk(data):
@@ -108,5 +114,6 @@ def send(port, data, timeout=10, chunks=None, delay=0.0):
 
 
 def request(port, method, target, headers=(), body=b"", timeout=10, **kw):
+    kw.setdefault("host", "127.0.0.1:%d" % port)
     return Response(send(port, build(method, target, headers, body, **kw),
                          timeout=timeout))
