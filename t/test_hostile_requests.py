@@ -733,9 +733,9 @@ def test_slow_login_bodies_are_cut_off_and_workers_released(slow_server):
         c.join(30)
     for c in clients:
         assert c.took is not None and c.took < 15, c.took
-        if c.answer:
-            r = raw_http.Response(c.answer)
-            assert_4xx(r, (400, 408))
+        # the login handler cannot read the form: its JSON 400
+        r = raw_http.Response(c.answer)
+        assert_4xx(r, (400, 408))
     # all workers are free again: four logins at once all succeed promptly
     results = []
 
@@ -759,8 +759,7 @@ def test_stalled_login_body_is_cut_off(slow_server):
     c.start()
     c.join(30)
     assert c.took is not None and c.took < 12, c.took
-    if c.answer:
-        assert_4xx(raw_http.Response(c.answer), (400, 408))
+    assert_4xx(raw_http.Response(c.answer), (400, 408))
 
 
 def test_slow_headers_are_cut_off(slow_server):
@@ -770,8 +769,7 @@ def test_slow_headers_are_cut_off(slow_server):
     c.start()
     c.join(60)
     assert c.took is not None and c.took < 15, c.took
-    if c.answer:
-        assert_4xx(raw_http.Response(c.answer), (400, 408))
+    assert_4xx(raw_http.Response(c.answer), (408,))
 
 
 def test_slow_server_still_healthy(slow_server):
