@@ -17,7 +17,7 @@ TEST="python3 python3-pytest python3-requests python3-jwt
       postgresql libaprutil1-dbd-pgsql python3-psycopg2
       python3-starlette chromium chromium-driver python3-selenium
       redis-server redis-sentinel redis-tools python3-redis
-      git fail2ban"
+      git fail2ban wrk"
 
 BENCH="wrk"
 

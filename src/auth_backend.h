@@ -316,7 +316,9 @@ const char *dbd_setting(apr_pool_t *p, const server_rec *s, const char *name);
 /* A page load by a browser rather than an API call: Sec-Fetch-Mode:
  * navigate, or an Accept that prefers HTML; never with X-Requested-With. */
 int browser_navigation(request_rec *r);
-/* NEXT if it is a same-origin path that is safe to redirect to, or NULL. */
+/* NEXT if it is a same-origin path that is safe to redirect to (with
+ * the characters RFC 3986 forbids, like '<' and '"', percent-encoded), or
+ * NULL. */
 const char *browser_local_path(apr_pool_t *p, const char *next);
 /* S as a form (query) value, %-escapes in upper case. */
 const char *browser_form_encode(apr_pool_t *p, const char *s);

@@ -156,6 +156,17 @@ void authn_accept(request_rec *r, const auth_backend *be, const char *user,
     apr_table_setn(r->subprocess_env, "AUTH_BACKEND", be->name);
 }
 
+/* A refused request's body is of no use: the connection is closed after
+ * the answer rather than kept alive, for which httpd would first read
+ * (or wait up to Timeout for) the whole body, be it a 1 GB upload of a
+ * client without a token or a stalled one that turns the 401 into a 408. */
+static void close_unread_body(request_rec *r)
+{
+    if (!r->main && ap_request_has_body(r)) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+}
+
 int authn_check(request_rec *r)
 {
     const char *type = ap_auth_type(r);
@@ -200,6 +211,7 @@ int authn_check(request_rec *r)
         }
         return user_record_preload(r);
     }
+    close_unread_body(r);
     if (rc == AUTH_BACKEND_NOT_MINE) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "no token for %s", r->uri);

@@ -121,10 +121,38 @@ static int is_local_path(const char *s, int raw)
     return 1;
 }
 
+/* S with the printable characters RFC 3986 allows nowhere in a URI
+ * percent-encoded: the path goes into a Location header, which must not
+ * carry markup or quotes as the client wrote them ("/<script>"). */
+static const char *uri_escape_unsafe(apr_pool_t *p, const char *s)
+{
+    static const char unsafe[] = "\"<>^`{|}";
+    static const char hex[] = "0123456789ABCDEF";
+    char *out, *o;
+
+    if (!strpbrk(s, unsafe)) {
+        return s;
+    }
+    out = o = apr_palloc(p, 3 * strlen(s) + 1);
+    for (; *s; s++) {
+        if (strchr(unsafe, *s)) {
+            *o++ = '%';
+            *o++ = hex[(unsigned char)*s >> 4];
+            *o++ = hex[(unsigned char)*s & 0x0f];
+        }
+        else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 /* The value itself must be a local path, and so must what it becomes once
  * percent-decoded, once or several times: an application or a proxy
  * further on may decode "/%2F%2Fevil" to "//evil", "/%5Cevil" to "/\evil"
- * or "/%0d%0a" to a line break. */
+ * or "/%0d%0a" to a line break.  Returns the path fit for a Location
+ * header, or NULL. */
 const char *browser_local_path(apr_pool_t *p, const char *next)
 {
     char *decoded;
@@ -141,7 +169,7 @@ const char *browser_local_path(apr_pool_t *p, const char *next)
             return NULL;
         }
     }
-    return ap_strchr(decoded, '%') ? NULL : next;
+    return ap_strchr(decoded, '%') ? NULL : uri_escape_unsafe(p, next);
 }
 
 /* application/x-www-form-urlencoded, with the upper-case hex digits RFC
