@@ -338,7 +338,7 @@ def test_root_only_secret_file_is_read_at_config_time(make):
     ("foo", GOOD_STRATEGY, "AuthBackendTransport",
      ["unknown transport 'foo'", "known: ", "bearer", "cookie"]),
     ("bearer", "foo lifetime=1", "AuthBackendStrategy",
-     ["unknown strategy 'foo'", "known: jwt"]),
+     ["unknown strategy 'foo'", "known: ", "jwt", "dbd"]),
 ], ids=["unknown-transport", "unknown-strategy"])
 def test_unknown_type(make, transport, strategy, directive, reasons):
     h = make(backend(transport=transport, strategy=strategy))
