@@ -13,7 +13,7 @@ BUILD="autoconf automake libtool pkg-config make gcc
 RUNTIME="openssl curl ca-certificates media-types"
 TEST="python3 python3-pytest python3-requests python3-jwt
       python3-cryptography libaprutil1-dbd-sqlite3 sqlite3
-      cppcheck clang-tidy-14 clang libclang-rt-14-dev
+      cppcheck clang-tidy-14 clang libclang-rt-14-dev llvm-14
       postgresql libaprutil1-dbd-pgsql python3-psycopg2
       python3-starlette chromium chromium-driver python3-selenium
       redis-server redis-sentinel redis-tools python3-redis

@@ -10,6 +10,7 @@ scripts/build.sh --enable-werror
 make -s -C _build check >/dev/null || { cat _build/test-suite.log; exit 1; }
 echo "C unit tests: ok"
 scripts/lint.sh
+scripts/fuzz.sh
 scripts/sanitize.sh
 # Debian's python3 (not a pyenv or venv one), which sees python3-pytest etc.
 exec /usr/bin/python3 -m pytest -p no:cacheprovider t "$@"

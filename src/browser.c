@@ -15,6 +15,8 @@
 #include "apr_strings.h"
 #include "apr_uri.h"
 
+#include <arpa/inet.h>
+
 #define MAX_LOCAL_PATH  4096
 #define MAX_DECODINGS   4
 
@@ -219,6 +221,21 @@ int browser_see_other(request_rec *r, const char *location)
 
 /* ---- CSRF ------------------------------------------------------------------- */
 
+/* HOST (in lower case) as a browser writes it in an origin: a name of
+ * letters, digits, '-', '.' and '_', or an IPv6 address.  apr_uri_parse()
+ * returns whatever surrounds mismatched brackets ("[::1]x:80" gives
+ * "::1]x:8"), which would not even normalize to itself. */
+static int origin_host_is_valid(const char *host)
+{
+    struct in6_addr addr;
+
+    if (ap_strchr_c(host, ':')) {
+        return inet_pton(AF_INET6, host, &addr) == 1;
+    }
+    return strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789-._")
+           == strlen(host);
+}
+
 const char *origin_normalize(apr_pool_t *p, const char *url, int bare)
 {
     apr_uri_t u;
@@ -240,6 +257,9 @@ const char *origin_normalize(apr_pool_t *p, const char *url, int bare)
     }
     host = apr_pstrdup(p, u.hostname);
     ap_str_tolower(host);
+    if (!origin_host_is_valid(host)) {
+        return NULL;
+    }
     port = apr_uri_port_of_scheme(scheme);
     if (u.port_str && *u.port_str) {
         /* apr_uri_parse() wraps 99999 around to 34463 */

@@ -198,7 +198,9 @@ static apr_array_header_t *form_fields(request_rec *r,
             }
         }
         else if (f == FIELD_GRANT_TYPE) {
-            if (strcmp(fields[f].value, "password")) {
+            /* by length too: "password%00..." is not "password" */
+            if (fields[f].len != sizeof("password") - 1
+                || strcmp(fields[f].value, "password")) {
                 field_problem(errors, "grant_type", "string_pattern_mismatch",
                               "String should match pattern '^password$'");
             }

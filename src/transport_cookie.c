@@ -235,7 +235,8 @@ static int name_in_header(void *rec, const char *key, const char *value)
     const char **name = rec;
 
     (void)key;
-    if (strstr(value, *name)) {
+    /* apr_table_do goes on to the next key after a 0 */
+    if (!*name || strstr(value, *name)) {
         *name = NULL;           /* found: stop */
         return 0;
     }
