@@ -65,8 +65,10 @@ def wait_port(port, seconds=10):
 class Redis:
     def __init__(self, d):
         self.port = free_port()
+        self.socket = os.path.join(d, "redis.sock")
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--unixsocket", self.socket, "--unixsocketperm", "777",
              "--save", "", "--appendonly", "no", "--dir", d],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
@@ -157,6 +159,9 @@ def locations(keys, redis, pg):
         locs.append(Location("redis", "bearer",
                              "redis url=redis://127.0.0.1:%d/0" % redis.port,
                              provider="redis"))
+        locs.append(Location("redis-unix", "bearer",
+                             "redis url=unix:%s" % redis.socket,
+                             provider="redis"))
     locs.append(Location("dbd-sqlite", "bearer", "dbd create-table=on",
                          provider="dbd"))
     if pg:
@@ -165,12 +170,13 @@ def locations(keys, redis, pg):
     return locs
 
 
-def server_conf(locs, pg, sqlite):
+def server_conf(locs, pg, sqlite, dbd_pool="", sqlite_init=""):
     main = [l for l in locs if not l.host]
     conf = ("KeepAlive On\nMaxKeepAliveRequests 0\nThreadsPerChild 32\n"
             "MaxRequestWorkers 32\nMaxSpareThreads 32\n")
     if any(l.provider == "dbd" for l in locs):
-        conf += 'DBDriver sqlite3\nDBDParams "%s"\n' % sqlite
+        conf += ('DBDriver sqlite3\nDBDParams "%s"\n%s%s'
+                 % (sqlite, dbd_pool, sqlite_init))
     conf += "".join(l.conf() for l in main)
     conf += 'AliasMatch "^/(%s)/(.*)$" "@ROOT@/htdocs/$2"\n' % \
         "|".join(l.name for l in main)
@@ -181,21 +187,26 @@ def server_conf(locs, pg, sqlite):
                  "    DocumentRoot @ROOT@/htdocs\n</VirtualHost>\n"
                  "<VirtualHost *:@PORT@>\n    ServerName %s\n"
                  "    DocumentRoot @ROOT@/htdocs\n    DBDriver pgsql\n"
-                 '    DBDParams "%s"\n%s'
+                 '    DBDParams "%s"\n%s%s'
                  '    AliasMatch "^/(%s)/(.*)$" "@ROOT@/htdocs/$2"\n'
                  "</VirtualHost>\n"
-                 % (PG_HOST, pg.params(), "".join(l.conf() for l in virtual),
+                 % (PG_HOST, pg.params(), dbd_pool,
+                    "".join(l.conf() for l in virtual),
                     "|".join(l.name for l in virtual)))
     return conf
 
 
-def start_server(locs, pg, sqlite):
+def start_server(locs, pg, sqlite, args):
     """An httpd serving LOCS, less those whose provider this build lacks."""
     users = "bench:{SHA}%s\n" % base64.b64encode(
         hashlib.sha1(PASSWORD.encode()).digest()).decode()
     users += sh("htpasswd -nbB -C 10 bcrypt %s" % PASSWORD).strip() + "\n"
     while True:
-        h = Httpd(server_conf(locs, pg, sqlite), loglevel="warn",
+        pool = ("DBDKeep %d\nDBDMax %d\n" % (args.dbd_pool, args.dbd_pool)
+                if args.dbd_pool else "")
+        init = ('DBDInitSQL "PRAGMA journal_mode=WAL"\n'
+                if args.sqlite_wal else "")
+        h = Httpd(server_conf(locs, pg, sqlite, pool, init), loglevel="warn",
                   modules=["auth_basic", "dbd"],
                   files={"users": users})
         h.write("secret", SECRET, mode=0o600)
@@ -447,6 +458,13 @@ def main():
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--memory-requests", type=int, default=200000)
     ap.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument("--only", help="these locations (comma-separated) and "
+                    "/open")
+    ap.add_argument("--dbd-pool", type=int, default=0,
+                    help="DBDKeep and DBDMax for the dbd locations "
+                    "(default: mod_dbd's own)")
+    ap.add_argument("--sqlite-wal", action="store_true",
+                    help="DBDInitSQL PRAGMA journal_mode=WAL for SQLite")
     ap.add_argument("--no-results", action="store_true",
                     help="print the figures, leave RESULTS.md alone")
     args = ap.parse_args()
@@ -468,7 +486,11 @@ def main():
     pg = Postgres(work) if os.path.isdir("/usr/lib/postgresql") else None
     h = None
     try:
-        h, locs = start_server(locations(work, redis, pg), pg, sqlite)
+        locs = locations(work, redis, pg)
+        if args.only:
+            keep = set(args.only.split(",")) | {"open"}
+            locs = [l for l in locs if l.name in keep]
+        h, locs = start_server(locs, pg, sqlite, args)
         prepare(h, locs)
         results = run(h, locs, args, work)
     finally:
