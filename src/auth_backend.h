@@ -109,6 +109,9 @@ int config_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                        apr_pool_t *ptemp, server_rec *s);
 void config_child_init(apr_pool_t *pchild, server_rec *s);
 
+/* Every <AuthBackend> of the configuration once (allocated from P). */
+apr_array_header_t *backends_all(apr_pool_t *p, server_rec *s);
+
 /* The backend NAME as seen from the request's server, or NULL. */
 const auth_backend *backend_find(request_rec *r, const char *name);
 

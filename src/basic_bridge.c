@@ -110,28 +110,19 @@ const char *basic_bridge_register(cmd_parms *cmd, const auth_backend *be)
 int basic_bridge_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
-    server_rec *vs;
-    int failed = 0;
+    apr_array_header_t *all = backends_all(ptemp, s);
+    int i, failed = 0;
 
     (void)pconf;
     (void)plog;
-    for (vs = s; vs; vs = vs->next) {
-        auth_backend_server_conf *sconf =
-            ap_get_module_config(vs->module_config, &auth_backend_module);
-        apr_hash_index_t *hi;
+    for (i = 0; i < all->nelts; i++) {
+        const auth_backend *be = APR_ARRAY_IDX(all, i, auth_backend *);
 
-        for (hi = apr_hash_first(ptemp, sconf->backends); hi;
-             hi = apr_hash_next(hi)) {
-            const auth_backend *be = apr_hash_this_val(hi);
-
-            if (be->server == vs
-                && ap_lookup_provider(AUTHN_PROVIDER_GROUP, be->name,
-                                      AUTHN_PROVIDER_VERSION)
-                   != &bridge_provider) {
-                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s: %s",
-                             be->defined_in, name_taken(ptemp, be->name));
-                failed = 1;
-            }
+        if (ap_lookup_provider(AUTHN_PROVIDER_GROUP, be->name,
+                               AUTHN_PROVIDER_VERSION) != &bridge_provider) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s: %s",
+                         be->defined_in, name_taken(ptemp, be->name));
+            failed = 1;
         }
     }
     return failed ? HTTP_INTERNAL_SERVER_ERROR : OK;

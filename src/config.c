@@ -463,14 +463,37 @@ const char *cmd_trusted_origin(cmd_parms *cmd, void *mconfig, const char *arg)
 
 /* ---- startup --------------------------------------------------------------- */
 
+/* Every <AuthBackend> once: a virtual host's table also holds the main
+ * server's, so each is taken from the server it is defined in
+ * (be->server). */
+apr_array_header_t *backends_all(apr_pool_t *p, server_rec *s)
+{
+    apr_array_header_t *all = apr_array_make(p, 4, sizeof(auth_backend *));
+    server_rec *vs;
+
+    for (vs = s; vs; vs = vs->next) {
+        auth_backend_server_conf *sconf =
+            ap_get_module_config(vs->module_config, &auth_backend_module);
+        apr_hash_index_t *hi;
+
+        for (hi = apr_hash_first(p, sconf->backends); hi;
+             hi = apr_hash_next(hi)) {
+            auth_backend *be = apr_hash_this_val(hi);
+            if (be->server == vs) {
+                APR_ARRAY_PUSH(all, auth_backend *) = be;
+            }
+        }
+    }
+    return all;
+}
+
 /* Runs after all configuration is read and virtual hosts are merged, also
  * under `apache2 -t`. */
 int config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                  server_rec *s)
 {
-    apr_array_header_t *refs = NULL;
+    apr_array_header_t *refs = NULL, *all;
     int i, failed = 0;
-    server_rec *vs;
 
     (void)plog;
     apr_pool_userdata_get((void **)&refs, BACKEND_REFERENCES_KEY, pconf);
@@ -491,25 +514,17 @@ int config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         }
     }
 
-    for (vs = s; vs; vs = vs->next) {
-        auth_backend_server_conf *sconf =
-            ap_get_module_config(vs->module_config, &auth_backend_module);
-        apr_hash_index_t *hi;
+    all = backends_all(ptemp, s);
+    for (i = 0; i < all->nelts; i++) {
+        auth_backend *be = APR_ARRAY_IDX(all, i, auth_backend *);
+        const char *err;
 
-        for (hi = apr_hash_first(ptemp, sconf->backends); hi;
-             hi = apr_hash_next(hi)) {
-            auth_backend *be = apr_hash_this_val(hi);
-            const char *err;
-
-            if (be->server != vs || !be->strategy->check_config) {
-                continue;
-            }
-            if ((err = be->strategy->check_config(pconf, vs, be))) {
-                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                             "%s: <AuthBackend %s>: %s", be->defined_in,
-                             be->name, err);
-                failed = 1;
-            }
+        if (be->strategy->check_config
+            && (err = be->strategy->check_config(pconf, be->server, be))) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                         "%s: <AuthBackend %s>: %s", be->defined_in,
+                         be->name, err);
+            failed = 1;
         }
     }
     return failed ? HTTP_INTERNAL_SERVER_ERROR : OK;
@@ -519,31 +534,25 @@ int config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 int config_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                        apr_pool_t *ptemp, server_rec *s)
 {
-    server_rec *vs;
+    apr_array_header_t *all;
+    int i;
 
     (void)plog;
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;              /* the first of the two startup passes */
     }
-    for (vs = s; vs; vs = vs->next) {
-        auth_backend_server_conf *sconf =
-            ap_get_module_config(vs->module_config, &auth_backend_module);
-        apr_hash_index_t *hi;
+    all = backends_all(ptemp, s);
+    for (i = 0; i < all->nelts; i++) {
+        auth_backend *be = APR_ARRAY_IDX(all, i, auth_backend *);
+        const char *err;
 
-        for (hi = apr_hash_first(ptemp, sconf->backends); hi;
-             hi = apr_hash_next(hi)) {
-            auth_backend *be = apr_hash_this_val(hi);
-            const char *err;
-
-            if (be->server != vs || !be->strategy->post_config) {
-                continue;
-            }
-            if ((err = be->strategy->post_config(pconf, ptemp, vs, be))) {
-                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                             "%s: <AuthBackend %s>: %s", be->defined_in,
-                             be->name, err);
-                return HTTP_INTERNAL_SERVER_ERROR;
-            }
+        if (be->strategy->post_config
+            && (err = be->strategy->post_config(pconf, ptemp, be->server,
+                                                be))) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                         "%s: <AuthBackend %s>: %s", be->defined_in,
+                         be->name, err);
+            return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
     return OK;
@@ -551,19 +560,13 @@ int config_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 void config_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    server_rec *vs;
+    apr_array_header_t *all = backends_all(pchild, s);
+    int i;
 
-    for (vs = s; vs; vs = vs->next) {
-        auth_backend_server_conf *sconf =
-            ap_get_module_config(vs->module_config, &auth_backend_module);
-        apr_hash_index_t *hi;
-
-        for (hi = apr_hash_first(pchild, sconf->backends); hi;
-             hi = apr_hash_next(hi)) {
-            auth_backend *be = apr_hash_this_val(hi);
-            if (be->server == vs && be->strategy->child_init) {
-                be->strategy->child_init(pchild, vs, be);
-            }
+    for (i = 0; i < all->nelts; i++) {
+        auth_backend *be = APR_ARRAY_IDX(all, i, auth_backend *);
+        if (be->strategy->child_init) {
+            be->strategy->child_init(pchild, be->server, be);
         }
     }
 }
