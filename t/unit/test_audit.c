@@ -6,17 +6,10 @@
 #include "apr_general.h"
 #include "apr_strings.h"
 
-#include <stdio.h>
+#include "tap.h"
 
 module AP_MODULE_DECLARE_DATA auth_backend_module;   /* nothing here logs */
 
-static int failures, count;
-
-#define CHECK(cond, name) do {                                        \
-        count++;                                                      \
-        if (cond) printf("ok %d - %s\n", count, name);                \
-        else { failures++; printf("not ok %d - %s\n", count, name); } \
-    } while (0)
 
 #define SAME(got, want, name) do {                                    \
         const char *g_ = (got);                                       \
@@ -151,8 +144,7 @@ int main(void)
     CHECK(period_refused(p, "m"), "a unit alone is refused");
     CHECK(period_refused(p, "99999999999999999999"), "overflow is refused");
 
-    printf("1..%d\n", count);
     apr_pool_destroy(p);
     apr_terminate();
-    return failures ? 1 : 0;
+    return tap_done();
 }

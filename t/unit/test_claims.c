@@ -6,17 +6,10 @@
 #include "apr_strings.h"
 
 #include <jansson.h>
-#include <stdio.h>
+#include "tap.h"
 
 module AP_MODULE_DECLARE_DATA auth_backend_module;   /* nothing here logs */
 
-static int failures, count;
-
-#define CHECK(cond, name) do {                                        \
-        count++;                                                      \
-        if (cond) printf("ok %d - %s\n", count, name);                \
-        else { failures++; printf("not ok %d - %s\n", count, name); } \
-    } while (0)
 
 /* Claim CLAIM of the payload JSON matches TEXT. */
 static int matches(apr_pool_t *p, const char *json, const char *claim,
@@ -103,8 +96,7 @@ int main(void)
           && flag_value("truthy") == -1 && flag_value(NULL) == -1,
           "anything else is no flag");
 
-    printf("1..%d\n", count);
     apr_pool_destroy(p);
     apr_terminate();
-    return failures ? 1 : 0;
+    return tap_done();
 }

@@ -6,16 +6,9 @@
 #include "apr_general.h"
 #include "apr_strings.h"
 
-#include <stdio.h>
+#include "tap.h"
 
-static int failures, count;
 static apr_pool_t *p;
-
-#define CHECK(cond, name) do {                                        \
-        count++;                                                      \
-        if (cond) printf("ok %d - %s\n", count, name);                \
-        else { failures++; printf("not ok %d - %s\n", count, name); } \
-    } while (0)
 
 static const char *parse(const char *text, redis_url *u)
 {
@@ -154,8 +147,7 @@ int main(void)
     refused("s3cretpassword", "s3cretpassword", "no scheme, not quoted");
     refused("", NULL, "empty URL");
 
-    printf("1..%d\n", count);
     apr_pool_destroy(p);
     apr_terminate();
-    return failures ? 1 : 0;
+    return tap_done();
 }

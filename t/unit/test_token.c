@@ -5,17 +5,10 @@
 #include "apr_general.h"
 #include "apr_strings.h"
 
-#include <stdio.h>
+#include "tap.h"
 
 module AP_MODULE_DECLARE_DATA auth_backend_module;   /* token.c logs nothing */
 
-static int failures, count;
-
-#define CHECK(cond, name) do {                                        \
-        count++;                                                      \
-        if (cond) printf("ok %d - %s\n", count, name);                \
-        else { failures++; printf("not ok %d - %s\n", count, name); } \
-    } while (0)
 
 static int decodes_to(apr_pool_t *p, const char *in, const char *expect)
 {
@@ -89,8 +82,7 @@ int main(void)
     CHECK(!token_is_opaque("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
           "44 characters are not opaque");
 
-    printf("1..%d\n", count);
     apr_pool_destroy(p);
     apr_terminate();
-    return failures ? 1 : 0;
+    return tap_done();
 }
