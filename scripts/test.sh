@@ -1,8 +1,9 @@
 #!/bin/sh
 # The whole test suite, from a clean clone on Debian 12, as root:
-# installs what it needs, builds with -Werror, runs the C unit tests, then
-# the integration tests against a real private httpd.  Extra arguments go
-# to pytest (e.g. -k login).
+# installs what it needs, builds with -Werror, runs the C unit tests, the
+# static analysis, a short run of each fuzzer, the integration tests under
+# ASan+UBSan, then the integration tests against the normal build (a real
+# private httpd).  Extra arguments go to that last pytest (e.g. -k login).
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
