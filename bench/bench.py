@@ -162,6 +162,10 @@ def locations(keys, redis, pg):
         locs.append(Location("redis-unix", "bearer",
                              "redis url=unix:%s" % redis.socket,
                              provider="redis"))
+        # the same Redis, with the per-process cache that Redis invalidates
+        locs.append(Location("redis-cache", "bearer",
+                             "redis url=redis://127.0.0.1:%d/0 cache=4096"
+                             % redis.port, provider="redis"))
     locs.append(Location("dbd-sqlite", "bearer", "dbd create-table=on",
                          provider="dbd"))
     if pg:

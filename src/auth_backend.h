@@ -170,6 +170,10 @@ int token_cache_get(token_cache *c, const char *token, double now,
 /* Remembers a verified TOKEN until VALID_UNTIL (its exp plus leeway). */
 void token_cache_put(token_cache *c, const char *token, double valid_until,
                      const char *user, const char *claims);
+/* Drops the entry of TOKEN (LEN bytes, not NUL-terminated), if any. */
+void token_cache_forget(token_cache *c, const char *token, apr_size_t len);
+/* Drops every entry. */
+void token_cache_clear(token_cache *c);
 
 /* ---- per-request state (request.c) ------------------------------------- */
 

@@ -127,4 +127,33 @@ redisReply *redis_pool_command(redis_pool *pool, request_rec *r,
                                const char **argv, const size_t *lens,
                                redis_failure *f);
 
+/* ---- cache= (redis_tracking.c) ------------------------------------------ */
+
+typedef struct redis_tracking redis_tracking;
+
+/* Once per child process: NSLOTS cached lookups of keys under PREFIX on
+ * T's server (not Sentinel), kept honest by Redis' invalidations. */
+redis_tracking *redis_tracking_create(apr_pool_t *pchild,
+                                      const redis_target *t,
+                                      const char *prefix,
+                                      unsigned int nslots);
+
+/* 1 and *USER (from R's pool) when TOKEN's lookup is cached and can be
+ * trusted now.  Otherwise 0 and *TICKET: what redis_tracking_put() needs
+ * to cache the answer Redis gives next (0: do not bother). */
+int redis_tracking_get(redis_tracking *tr, request_rec *r,
+                       const char *backend, const char *token,
+                       const char **user, apr_uint64_t *ticket);
+
+/* Caches that TOKEN is USER's, for PTTL_MS (PTTL's answer, -1: no expiry)
+ * counted from ASKED, the time PTTL was sent; unless an invalidation or a
+ * reconnection came after redis_tracking_get() handed out TICKET. */
+void redis_tracking_put(redis_tracking *tr, request_rec *r,
+                        const char *backend, const char *token,
+                        const char *user, apr_time_t asked,
+                        long long pttl_ms, apr_uint64_t ticket);
+
+/* Forgets TOKEN at once (a logout through this process). */
+void redis_tracking_forget(redis_tracking *tr, const char *token);
+
 #endif /* AUTH_BACKEND_REDIS_H */

@@ -8,6 +8,9 @@
  *   read    GET <prefix><token>
  *   logout  DEL <prefix><token>
  *
+ * With cache= each child also remembers the answers, and Redis tells it
+ * when a key changes (redis_tracking.c).
+ *
  * Commands go out through redisCommandArgv (binary-safe, nothing is
  * formatted into a command string), and only a token of the opaque shape
  * (token_is_opaque) ever reaches Redis.  Connections, retries and Sentinel
@@ -27,13 +30,16 @@
 #define MAX_TIMEOUT_MS      60000
 #define MAX_PREFIX_LENGTH   1024
 #define MAX_USER_LENGTH     1024
+#define MAX_CACHE           65536
 
 typedef struct {
     redis_url url;
     redis_target target;
     const char *prefix;
     const char *lifetime;       /* the EX argument, as text */
+    apr_int64_t cache_size;     /* cache=: lookups kept per process */
     redis_pool *pool;           /* per child process, from child_init */
+    redis_tracking *tracking;   /* likewise; NULL: no cache */
 } redis_conf;
 
 /* ---- configuration --------------------------------------------------------- */
@@ -158,6 +164,18 @@ static const char *redis_configure(cmd_parms *cmd, auth_backend *be,
                              MAX_TIMEOUT_MS, &timeout))) {
         return err;
     }
+    if ((v = auth_backend_option_take(opts, "cache"))
+        && (err = option_int(cmd->pool, "cache", v, 0, MAX_CACHE,
+                             &c->cache_size))) {
+        return err;
+    }
+    if (c->cache_size && c->url.kind == REDIS_URL_SENTINEL) {
+        /* the subscription would stay with a master that Sentinel may
+         * replace without telling it: invalidations could be lost */
+        return "cache= cannot be used with redis-sentinel:// URLs: after a "
+               "failover the invalidations of the new master could be "
+               "missed; use cache=0";
+    }
     c->lifetime = apr_psprintf(cmd->pool, "%" APR_INT64_T_FMT, lifetime);
     c->target.url = &c->url;
     c->target.timeout = apr_time_from_msec(timeout);
@@ -176,6 +194,14 @@ static void redis_child_init(apr_pool_t *pchild, server_rec *s,
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "backend '%s': cannot "
                      "create the Redis connection pool of this process",
                      be->name);
+    }
+    if (c->cache_size
+        && !(c->tracking = redis_tracking_create(pchild, &c->target,
+                                                 c->prefix,
+                                                 (unsigned int)c->cache_size))) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "backend '%s': cannot "
+                     "create the token cache of this process; every token "
+                     "is looked up in Redis", be->name);
     }
 }
 
@@ -262,10 +288,38 @@ static const char *user_problem(const redisReply *reply)
     return NULL;
 }
 
+/* cache=: how long the key of TOKEN, just read as USER's, has left; the
+ * answer is cached for that long unless it changed meanwhile. */
+static void remember(request_rec *r, const auth_backend *be,
+                     const char *token, const char *user,
+                     apr_uint64_t ticket)
+{
+    const redis_conf *c = be->strategy_ctx;
+    apr_time_t asked = apr_time_now();
+    redisReply *reply = store(r, be, "PTTL", token, NULL, NULL, NULL);
+
+    if (!reply) {
+        return;
+    }
+    if (reply->type == REDIS_REPLY_INTEGER) {
+        redis_tracking_put(c->tracking, r, be->name, token, user, asked,
+                           reply->integer, ticket);
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "backend '%s': %s "
+                      "answered %s to PTTL; the token is not cached",
+                      be->name, c->url.redacted,
+                      redis_error_code(r->pool, reply));
+    }
+    freeReplyObject(reply);
+}
+
 static auth_backend_status redis_read(request_rec *r, const auth_backend *be,
                                       const char *token, const char **user,
                                       const char **claims)
 {
+    const redis_conf *c = be->strategy_ctx;
+    apr_uint64_t ticket = 0;
     redisReply *reply;
     const char *why;
 
@@ -274,6 +328,13 @@ static auth_backend_status redis_read(request_rec *r, const auth_backend *be,
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "backend '%s': the "
                       "token is not an opaque token", be->name);
         return AUTH_BACKEND_NOT_MINE;
+    }
+    if (c->tracking
+        && redis_tracking_get(c->tracking, r, be->name, token, user,
+                              &ticket)) {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "backend '%s': token "
+                      "found in the cache", be->name);
+        return AUTH_BACKEND_OK;
     }
     if (!(reply = store(r, be, "GET", token, NULL, NULL, NULL))) {
         return AUTH_BACKEND_UNAVAILABLE;
@@ -294,6 +355,9 @@ static auth_backend_status redis_read(request_rec *r, const auth_backend *be,
         }
         *user = apr_pstrmemdup(r->pool, reply->str, reply->len);
         freeReplyObject(reply);
+        if (ticket) {
+            remember(r, be, token, *user, ticket);
+        }
         return AUTH_BACKEND_OK;
     default:
         return unexpected(r, be, "GET", reply);
@@ -328,6 +392,7 @@ static auth_backend_status redis_destroy(request_rec *r,
                                          const auth_backend *be,
                                          const char *token)
 {
+    const redis_conf *c = be->strategy_ctx;
     redisReply *reply;
 
     if (!token_is_opaque(token)) {
@@ -340,6 +405,11 @@ static auth_backend_status redis_destroy(request_rec *r,
         return unexpected(r, be, "DEL", reply);
     }
     freeReplyObject(reply);
+    /* after the DEL: a lookup that read the key before it cannot cache
+     * it any more (redis_tracking_forget moves the ticket on) */
+    if (c->tracking) {
+        redis_tracking_forget(c->tracking, token);
+    }
     return AUTH_BACKEND_OK;
 }
 

@@ -121,3 +121,22 @@ void token_cache_put(token_cache *c, const char *token, double valid_until,
     e->valid_until = valid_until;
     apr_thread_mutex_unlock(c->lock);
 }
+
+void token_cache_forget(token_cache *c, const char *token, apr_size_t len)
+{
+    cache_entry *e = slot_of(c, token, len);
+
+    apr_thread_mutex_lock(c->lock);
+    if (e->data && e->token_len == len && !memcmp(e->data, token, len)) {
+        free(e->data);
+        e->data = NULL;
+    }
+    apr_thread_mutex_unlock(c->lock);
+}
+
+void token_cache_clear(token_cache *c)
+{
+    apr_thread_mutex_lock(c->lock);
+    cache_free(c);
+    apr_thread_mutex_unlock(c->lock);
+}

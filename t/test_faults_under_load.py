@@ -1,5 +1,6 @@
 """Faults under load: one httpd (event MPM, two children) with locations
-protected by the jwt, redis and dbd (PostgreSQL) strategies, under `wrk`
+protected by the jwt, redis (with and without cache=) and dbd (PostgreSQL)
+strategies, under `wrk`
 with missing, bad, revoked and expired tokens and, at the same time, with
 valid ones, while Redis is killed and restarted, PostgreSQL is stopped and
 started, and httpd makes 20 graceful restarts.
@@ -29,7 +30,8 @@ from tokens import fastapi_users_token
 
 SECRET = "faults-secret-0123456789-abcdefghijklmno"
 PASSWORD = "faults-Pa55word"
-LOCATIONS = ("jwt", "rd", "pg")
+LOCATIONS = ("jwt", "rd", "rdc", "pg")
+STORES = ("rd", "rdc", "pg")
 CONNECTIONS = 4                 # per wrk process
 GRACEFUL_RESTARTS = 20
 THREADS = 8                     # per child
@@ -113,25 +115,29 @@ DBDMax %(threads)d
     AuthBackendTransport bearer
     AuthBackendStrategy redis url=%(redis)s timeout=300
 </AuthBackend>
+<AuthBackend rdc>
+    AuthBackendTransport bearer
+    AuthBackendStrategy redis url=%(redis)s timeout=300 cache=1024
+</AuthBackend>
 <AuthBackend pg>
     AuthBackendTransport bearer
     AuthBackendStrategy dbd create-table=on
 </AuthBackend>
-<LocationMatch "^/(jwt|rd|pg)/">
+<LocationMatch "^/(jwt|rd|rdc|pg)/">
     AuthType backend
     AuthName "faults"
     Require valid-user
 </LocationMatch>
-<LocationMatch "^/login/(jwt|rd|pg)$">
+<LocationMatch "^/login/(jwt|rd|rdc|pg)$">
     SetHandler auth-backend-login
     AuthUserFile @ROOT@/users
     Require all granted
 </LocationMatch>
-<LocationMatch "^/logout/(jwt|rd|pg)$">
+<LocationMatch "^/logout/(jwt|rd|rdc|pg)$">
     SetHandler auth-backend-logout
     Require all granted
 </LocationMatch>
-AliasMatch "^/(jwt|rd|pg)/(.*)$" "@ROOT@/htdocs/$2"
+AliasMatch "^/(jwt|rd|rdc|pg)/(.*)$" "@ROOT@/htdocs/$2"
 """
 for _name in LOCATIONS:
     CONF += """<Location /%(n)s/>
@@ -324,11 +330,13 @@ def bad_requests(tokens, revoked, expired):
                  (loc, "bad-jwt-other-secret", "Bearer " + fastapi_users_token(
                      "another-secret-0123456789-abcdefghijklm")),
                  (loc, "bad-expired", "Bearer " + expired)]
-    reqs += [("rd", "bad-revoked", "Bearer " + revoked["rd"]),
-             ("pg", "bad-revoked", "Bearer " + revoked["pg"]),
-             ("rd", "bad-other-store", "Bearer " + tokens["pg"]),
+    reqs += [(loc, "bad-revoked", "Bearer " + revoked[loc])
+             for loc in STORES]
+    reqs += [("rd", "bad-other-store", "Bearer " + tokens["pg"]),
+             ("rdc", "bad-other-store", "Bearer " + tokens["pg"]),
              ("pg", "bad-other-store", "Bearer " + tokens["rd"]),
-             ("rd", "bad-jwt-token", "Bearer " + tokens["jwt"])]
+             ("rd", "bad-jwt-token", "Bearer " + tokens["jwt"]),
+             ("rdc", "bad-jwt-token", "Bearer " + tokens["jwt"])]
     return reqs
 
 
@@ -366,7 +374,7 @@ def test_faults_under_load(node, stores):
     rd, pg = stores
     tokens = {loc: login(node, loc) for loc in LOCATIONS}
     revoked = {}
-    for loc in ("rd", "pg"):
+    for loc in STORES:
         revoked[loc] = login(node, loc)
         r = session().post(node.url("/logout/" + loc), timeout=10,
                            headers={"Authorization": "Bearer " +
@@ -408,10 +416,11 @@ def test_faults_under_load(node, stores):
     for pid in same:
         fixed, store, what = after[pid]
         # reconnecting leaked nothing: the same fixed descriptors, and
-        # store connections within what the two pools may hold (a Redis
-        # pool and mod_dbd's, at most one connection per thread each)
+        # store connections within what the pools may hold (two Redis
+        # pools and mod_dbd's, at most one connection per thread each,
+        # and the cache's subscription)
         assert fixed == before[pid][0], (before[pid][2], what)
-        assert store <= 2 * THREADS, what
+        assert store <= 3 * THREADS + 1, what
 
     # ---- phase 2: 20 graceful restarts under load ------------------------
     parent = node.proc.pid
@@ -466,7 +475,7 @@ def test_faults_under_load(node, stores):
             allowed = {200} if loc == "jwt" else {200, 503}
             assert set(c) <= allowed, (loc, kind, c)
             assert c[200] > 0, (loc, kind, c)
-    for loc in ("rd", "pg"):
+    for loc in STORES:
         assert statuses[(loc, "good")][503] > 0, \
             "%s: its outage did not show" % loc
     # the jwt location has no store: the outages never showed there

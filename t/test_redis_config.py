@@ -64,6 +64,16 @@ BAD = [
      "redis url=redis://h sentinel-password=file:@ROOT@/secret",
      ["sentinel-password= is for redis-sentinel:// URLs only"]),
     ("unknown-option", "redis url=redis://h db=2", ["unknown option 'db'"]),
+    ("cache-abc", "redis url=redis://h cache=abc",
+     ["cache must be a whole number from 0 to 65536", "'abc'"]),
+    ("cache-negative", "redis url=redis://h cache=-1",
+     ["cache must be a whole number from 0 to 65536"]),
+    ("cache-too-big", "redis url=redis://h cache=65537",
+     ["cache must be a whole number from 0 to 65536"]),
+    ("cache-with-sentinel",
+     "redis url=redis-sentinel://127.0.0.1:26379/mymaster cache=1024",
+     ["cache= cannot be used with redis-sentinel:// URLs",
+      "invalidations of the new master could be missed", "use cache=0"]),
 ]
 
 
@@ -96,6 +106,9 @@ def test_url_errors_never_quote_the_url(make, url):
     "redis url=redis://app@127.0.0.1 password=file:@ROOT@/secret",
     "redis url=redis://127.0.0.1 user=app password=file:@ROOT@/secret",
     "redis url=unix:/run/redis/redis.sock?db=2",
+    "redis url=unix:/run/redis/redis.sock?db=2 cache=65536",
+    "redis url=redis://127.0.0.1 cache=0",
+    "redis url=redis-sentinel://10.0.0.1/mymaster cache=0",
     "redis url=redis-sentinel://10.0.0.1:26379,10.0.0.2,10.0.0.3/mymaster/1 "
     "sentinel-password=file:@ROOT@/secret password=file:@ROOT@/secret",
 ])
