@@ -4,8 +4,9 @@ mod_auth_basic.  Prints figures and writes bench/RESULTS.md; never fails on
 timing.  Run it through bench/run.sh.
 
 One private httpd (event MPM) serves the same tiny static file at every
-location.  Rounds are interleaved (every location once per round, /open
-first) and each location's req/s is divided by /open's in the same round;
+location.  Rounds are interleaved, /open before and after every protected
+location (A B A C A ...), and each location's req/s is divided by the mean
+of the two /open runs beside it;
 the report gives the medians over the rounds, the httpd CPU time per request
 (summed over its processes from /proc) and the RSS growth of the children
 over many requests per location.
@@ -333,22 +334,40 @@ wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 
 
 def run(h, locs, args, work):
+    """Each round measures /open before every protected location and once
+    more at the end (A B A C A ...): a location's ratio is to the mean of
+    the /open runs on either side of it, which follows the drift of a
+    shared machine better than one /open per round."""
     rounds = {l.name: [] for l in locs}
+    protected = [l for l in locs if l.name != "open"]
     for i in range(args.rounds):
-        base = None
         line = []
-        for l in locs:
+
+        def open_run():
+            m = measure(h, h.url("/open/index.html"), args.seconds,
+                        args.connections)
+            m["ratio"], m["cpu_above"] = 1.0, 0.0
+            rounds["open"].append(m)
+            return m
+
+        before = open_run()
+        for l in protected:
             m = measure(h, h.url("/%s/index.html" % l.name), args.seconds,
                         args.connections, l.headers)
-            if l.name == "open":
-                base = m
-            m["ratio"] = m["rps"] / base["rps"] if base["rps"] else 0
-            m["cpu_above"] = m["cpu_us"] - base["cpu_us"]
+            after = open_run()
+            base_rps = (before["rps"] + after["rps"]) / 2
+            m["ratio"] = m["rps"] / base_rps if base_rps else 0
+            m["cpu_above"] = m["cpu_us"] - (before["cpu_us"]
+                                            + after["cpu_us"]) / 2
             rounds[l.name].append(m)
             line.append("%s %.0f (%.2f)%s" % (l.name, m["rps"], m["ratio"],
                                              " !%d" % m["bad"] if m["bad"]
                                              else ""))
-        print("round %d: %s" % (i + 1, ", ".join(line)), flush=True)
+            before = after
+        opens = rounds["open"][-len(protected) - 1:]
+        print("round %d: open %.0f-%.0f, %s"
+              % (i + 1, min(m["rps"] for m in opens),
+                 max(m["rps"] for m in opens), ", ".join(line)), flush=True)
 
     logins = {}
     for user in ("bench", "bcrypt"):
@@ -427,10 +446,11 @@ def report(locs, results, args):
 Written by `bench/run.sh` on %s.
 
 - Machine: %s
-- Load: wrk, 2 threads, %d connections, keep-alive, %d s per location per
-  round, %d interleaved rounds (every location once per round, `/open`
-  first); figures are medians over the rounds, ratios are to `/open` in the
-  same round.
+- Load: wrk, 2 threads, %d connections, keep-alive, %d s per run, %d
+  rounds; in each round `/open` runs before and after every protected
+  location (A B A C A ...), and a location's ratio and "above /open" are
+  to the mean of the two `/open` runs beside it.  Figures are medians over
+  the rounds (`/open`: over all its runs).
 - httpd CPU µs/request: utime+stime of all httpd processes over the run,
   divided by the requests served.
 - RSS growth: the children's resident memory before and after the given
