@@ -33,6 +33,14 @@ from harness import APACHE2, Httpd, session  # noqa: E402
 from tokens import fastapi_users_token  # noqa: E402
 
 SECRET = "bench-secret-0123456789-abcdefghijklmnop"
+# A peer, measured where Debian's package is installed (deps.sh bench):
+# mod_auth_openidc as an OAuth 2.0 resource server checking the same HS256
+# tokens as /jwt-hs256.
+OPENIDC_SO = "/usr/lib/apache2/modules/mod_auth_openidc.so"
+OPENIDC_CONF = """LoadModule auth_openidc_module %s
+OIDCOAuthVerifySharedKeys plain##%s
+OIDCCryptoPassphrase bench-passphrase-0123456789
+""" % (OPENIDC_SO, SECRET)
 PASSWORD = "bench-password"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -172,6 +180,8 @@ def locations(keys, redis, pg):
     if pg:
         locs.append(Location("dbd-pg", "bearer", "dbd create-table=on",
                              host=PG_HOST, provider="dbd"))
+    if os.path.exists(OPENIDC_SO):
+        locs.append(Location("peer-openidc", auth="    AuthType oauth20\n"))
     return locs
 
 
@@ -179,6 +189,8 @@ def server_conf(locs, pg, sqlite, dbd_pool="", sqlite_init=""):
     main = [l for l in locs if not l.host]
     conf = ("KeepAlive On\nMaxKeepAliveRequests 0\nThreadsPerChild 32\n"
             "MaxRequestWorkers 32\nMaxSpareThreads 32\n")
+    if any(l.name == "peer-openidc" for l in locs):
+        conf += OPENIDC_CONF
     if any(l.provider == "dbd" for l in locs):
         conf += ('DBDriver sqlite3\nDBDParams "%s"\n%s%s'
                  % (sqlite, dbd_pool, sqlite_init))
@@ -242,6 +254,11 @@ def prepare(h, locs):
         if l.name == "basic":
             cred = {"Authorization": "Basic " + base64.b64encode(
                 ("bench:" + PASSWORD).encode()).decode()}
+        elif l.name.startswith("peer-"):
+            # a peer checks the tokens /jwt-hs256 takes
+            r = s.post(h.url("/login-jwths256"),
+                       data={"username": "bench", "password": PASSWORD})
+            cred = {"Authorization": "Bearer " + r.json()["access_token"]}
         elif l.backend:
             # a cookie login is checked against CSRF: say where it is from
             origin = {"Origin": "http://%s:%d" % (l.host or "127.0.0.1",

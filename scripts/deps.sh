@@ -19,7 +19,8 @@ TEST="python3 python3-pytest python3-requests python3-jwt
       redis-server redis-sentinel redis-tools python3-redis
       git fail2ban wrk"
 
-BENCH="wrk"
+# a peer to compare with, measured by bench/ when installed
+BENCH="wrk libapache2-mod-auth-openidc"
 
 case "${1:-build}" in
     build) want="$BUILD" ;;
