@@ -140,7 +140,9 @@ redis_tracking *redis_tracking_create(apr_pool_t *pchild,
 
 /* 1 and *USER (from R's pool) when TOKEN's lookup is cached and can be
  * trusted now.  Otherwise 0 and *TICKET: what redis_tracking_put() needs
- * to cache the answer Redis gives next (0: do not bother). */
+ * to cache the answer Redis gives next (0: do not bother); or -1 when this
+ * request tried to subscribe and Redis did not answer within timeout=
+ * (logged): the request has no time left for the lookup. */
 int redis_tracking_get(redis_tracking *tr, request_rec *r,
                        const char *backend, const char *token,
                        const char **user, apr_uint64_t *ticket);

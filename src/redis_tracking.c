@@ -169,8 +169,9 @@ static void go_down(redis_tracking *tr, apr_time_t retry_after)
 }
 
 /* Subscribes, from a request that found no subscription; the state is
- * CONNECTING meanwhile, so no other thread tries too. */
-static void establish(redis_tracking *tr, request_rec *r, const char *backend)
+ * CONNECTING meanwhile, so no other thread tries too.  0 when Redis did
+ * not answer within the timeout. */
+static int establish(redis_tracking *tr, request_rec *r, const char *backend)
 {
     apr_time_t start = apr_time_now();
     redis_failure f = { REDIS_FAIL_NONE, NULL };
@@ -205,6 +206,7 @@ static void establish(redis_tracking *tr, request_rec *r, const char *backend)
                       ? " (the cache needs Redis 6 or later, and the rights "
                         "the README lists); trying again in a minute" : "");
     }
+    return c || f.kind != REDIS_FAIL_TIMEOUT;
 }
 
 /* ---- what comes in --------------------------------------------------------- */
@@ -359,8 +361,8 @@ int redis_tracking_get(redis_tracking *tr, request_rec *r,
         log_broken(tr, r, backend, broken);
     }
     if (connect) {
-        establish(tr, r, backend);
-        return 0;
+        /* the request's timeout= is spent: no GET after it */
+        return establish(tr, r, backend) ? 0 : -1;
     }
     return trusted && token_cache_get(tr->cache, token,
                                       (double)now / APR_USEC_PER_SEC,

@@ -329,12 +329,17 @@ static auth_backend_status redis_read(request_rec *r, const auth_backend *be,
                       "token is not an opaque token", be->name);
         return AUTH_BACKEND_NOT_MINE;
     }
-    if (c->tracking
-        && redis_tracking_get(c->tracking, r, be->name, token, user,
-                              &ticket)) {
-        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "backend '%s': token "
-                      "found in the cache", be->name);
-        return AUTH_BACKEND_OK;
+    if (c->tracking) {
+        int cached = redis_tracking_get(c->tracking, r, be->name, token,
+                                        user, &ticket);
+        if (cached < 0) {
+            return AUTH_BACKEND_UNAVAILABLE;
+        }
+        if (cached) {
+            ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "backend '%s': "
+                          "token found in the cache", be->name);
+            return AUTH_BACKEND_OK;
+        }
     }
     if (!(reply = store(r, be, "GET", token, NULL, NULL, NULL))) {
         return AUTH_BACKEND_UNAVAILABLE;

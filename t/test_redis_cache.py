@@ -115,6 +115,7 @@ def node(httpd_factory, redis_k, relay):
                          "password=file:@ROOT@/acl.pw" % redis_k.socket)
     conf += backend_conf("plain", "redis url=redis://plain:%s@127.0.0.1:%d "
                          "cache=64" % (ACL_PW, redis_k.port))
+    conf += backend_conf("frz", "redis url=%s cache=64 timeout=300" % url)
     conf += backend_conf("relay", "redis url=redis://app:%s@127.0.0.1:%d "
                          "cache=64 timeout=300" % (ACL_PW, relay.port))
     h = httpd_factory(conf, start=False,
@@ -310,6 +311,41 @@ def test_redis_down_is_503_not_a_cached_200(client, redis_k):
         redis_k.start()
     fresh = client.login("ca", "alice", PW)
     warm(client, "ca", fresh, redis_k)
+
+
+def test_a_frozen_redis_is_503_within_the_timeout(client, redis_k, node):
+    """SIGSTOP: cached answers stop within a second (no PONG), and no
+    request waits longer than timeout=, not even the one that tries to
+    subscribe again (it has no time left for a GET after that)."""
+    token = app_token(redis_k)
+    warm(client, "frz", token, redis_k)
+    mark = node.log_mark()
+    redis_k.freeze()
+    try:
+        seen = []
+        started = time.monotonic()
+        while time.monotonic() - started < 6:
+            t = time.monotonic()
+            r = client.get("frz", token)
+            took = time.monotonic() - t
+            assert took < 0.3 + 0.2, (r.status_code, took)
+            seen.append((round(t - started, 2), r.status_code))
+            if r.status_code == 200:
+                assert t - started < 1.1, seen
+            else:
+                assert r.status_code == 503, seen
+            if "cannot subscribe" in node.log_since(mark):
+                break
+        log = node.log_since(mark)
+        # the handshake's first command to time out is AUTH here
+        assert "backend 'frz': token cache off, every token is looked up " \
+               "in redis://***@127.0.0.1:%d/0: cannot subscribe to its " \
+               "invalidations: no answer within the timeout" \
+               % redis_k.port in log, log
+        assert seen[-1][1] == 503, seen
+    finally:
+        redis_k.thaw()
+    warm(client, "frz", token, redis_k)
 
 
 def test_without_the_rights_it_works_uncached(client, redis_k, node):
