@@ -140,12 +140,18 @@ redis_tracking *redis_tracking_create(apr_pool_t *pchild,
 
 /* 1 and *USER (from R's pool) when TOKEN's lookup is cached and can be
  * trusted now.  Otherwise 0 and *TICKET: what redis_tracking_put() needs
- * to cache the answer Redis gives next (0: do not bother); or -1 when this
- * request tried to subscribe and Redis did not answer within timeout=
- * (logged): the request has no time left for the lookup. */
+ * to cache the answer Redis gives next (0: do not bother).  *SUBSCRIBE is
+ * set when this request is to make the missing subscription: it must call
+ * redis_tracking_subscribe() after its own lookup. */
 int redis_tracking_get(redis_tracking *tr, request_rec *r,
                        const char *backend, const char *token,
-                       const char **user, apr_uint64_t *ticket);
+                       const char **user, apr_uint64_t *ticket,
+                       int *subscribe);
+
+/* Subscribes to the invalidations before DEADLINE (what is left of the
+ * request's timeout=; none: try again later); logs how it went. */
+void redis_tracking_subscribe(redis_tracking *tr, request_rec *r,
+                              const char *backend, apr_time_t deadline);
 
 /* Caches that TOKEN is USER's, for PTTL_MS (PTTL's answer, -1: no expiry)
  * counted from ASKED, the time PTTL was sent; unless an invalidation or a

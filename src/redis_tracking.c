@@ -24,10 +24,11 @@
  *  - a lookup races a write: an answer is cached only when no invalidation
  *    and no reconnection came between the GET and the insert (the ticket);
  *  - the key expires: an entry never outlives the key's PTTL.
- * The subscription is made by the request that finds it missing, outside
- * the mutex (no I/O waits under it, as in redis_pool.c), at most once a
- * second after a failure, and once a minute when Redis refused one of its
- * commands (Redis 5, an ACL without the rights).
+ * The subscription is made by the request that finds it missing, after
+ * that request's own lookup and within what is left of its timeout=,
+ * outside the mutex (no I/O waits under it, as in redis_pool.c); at most
+ * once a second after a failure, and once a minute when Redis refused one
+ * of its commands (Redis 5, an ACL without the rights).
  */
 
 #include "auth_backend.h"
@@ -168,14 +169,25 @@ static void go_down(redis_tracking *tr, apr_time_t retry_after)
     token_cache_clear(tr->cache);
 }
 
-/* Subscribes, from a request that found no subscription; the state is
- * CONNECTING meanwhile, so no other thread tries too.  0 when Redis did
- * not answer within the timeout. */
-static int establish(redis_tracking *tr, request_rec *r, const char *backend)
+/* From the request that found no subscription, after its own lookup; the
+ * state is CONNECTING meanwhile, so no other thread tries too. */
+void redis_tracking_subscribe(redis_tracking *tr, request_rec *r,
+                              const char *backend, apr_time_t deadline)
 {
     apr_time_t start = apr_time_now();
     redis_failure f = { REDIS_FAIL_NONE, NULL };
-    redisContext *c = subscribe(tr, r->pool, start + tr->target->timeout, &f);
+    redisContext *c;
+
+    if (start >= deadline) {
+        /* the lookup used the request's time up: another request will */
+        apr_thread_mutex_lock(tr->mutex);
+        go_down(tr, RETRY_BROKEN);
+        apr_thread_mutex_unlock(tr->mutex);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "backend '%s': no time "
+                      "left to subscribe to the invalidations", backend);
+        return;
+    }
+    c = subscribe(tr, r->pool, deadline, &f);
 
     apr_thread_mutex_lock(tr->mutex);
     if (c) {
@@ -206,7 +218,6 @@ static int establish(redis_tracking *tr, request_rec *r, const char *backend)
                       ? " (the cache needs Redis 6 or later, and the rights "
                         "the README lists); trying again in a minute" : "");
     }
-    return c || f.kind != REDIS_FAIL_TIMEOUT;
 }
 
 /* ---- what comes in --------------------------------------------------------- */
@@ -341,7 +352,8 @@ static void log_broken(const redis_tracking *tr, request_rec *r,
 
 int redis_tracking_get(redis_tracking *tr, request_rec *r,
                        const char *backend, const char *token,
-                       const char **user, apr_uint64_t *ticket)
+                       const char **user, apr_uint64_t *ticket,
+                       int *subscribe)
 {
     apr_time_t now = apr_time_now();
     const char *broken, *claims;
@@ -361,8 +373,8 @@ int redis_tracking_get(redis_tracking *tr, request_rec *r,
         log_broken(tr, r, backend, broken);
     }
     if (connect) {
-        /* the request's timeout= is spent: no GET after it */
-        return establish(tr, r, backend) ? 0 : -1;
+        *subscribe = 1;
+        return 0;
     }
     return trusted && token_cache_get(tr->cache, token,
                                       (double)now / APR_USEC_PER_SEC,

@@ -314,33 +314,14 @@ static void remember(request_rec *r, const auth_backend *be,
     freeReplyObject(reply);
 }
 
-static auth_backend_status redis_read(request_rec *r, const auth_backend *be,
-                                      const char *token, const char **user,
-                                      const char **claims)
+/* GET: whose TOKEN is, from Redis; with TICKET, the answer is cached. */
+static auth_backend_status lookup(request_rec *r, const auth_backend *be,
+                                  const char *token, const char **user,
+                                  apr_uint64_t ticket)
 {
-    const redis_conf *c = be->strategy_ctx;
-    apr_uint64_t ticket = 0;
     redisReply *reply;
     const char *why;
 
-    (void)claims;
-    if (!token_is_opaque(token)) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "backend '%s': the "
-                      "token is not an opaque token", be->name);
-        return AUTH_BACKEND_NOT_MINE;
-    }
-    if (c->tracking) {
-        int cached = redis_tracking_get(c->tracking, r, be->name, token,
-                                        user, &ticket);
-        if (cached < 0) {
-            return AUTH_BACKEND_UNAVAILABLE;
-        }
-        if (cached) {
-            ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "backend '%s': "
-                          "token found in the cache", be->name);
-            return AUTH_BACKEND_OK;
-        }
-    }
     if (!(reply = store(r, be, "GET", token, NULL, NULL, NULL))) {
         return AUTH_BACKEND_UNAVAILABLE;
     }
@@ -367,6 +348,40 @@ static auth_backend_status redis_read(request_rec *r, const auth_backend *be,
     default:
         return unexpected(r, be, "GET", reply);
     }
+}
+
+static auth_backend_status redis_read(request_rec *r, const auth_backend *be,
+                                      const char *token, const char **user,
+                                      const char **claims)
+{
+    const redis_conf *c = be->strategy_ctx;
+    apr_time_t start = apr_time_now();
+    apr_uint64_t ticket = 0;
+    int subscribe = 0;
+    auth_backend_status st;
+
+    (void)claims;
+    if (!token_is_opaque(token)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "backend '%s': the "
+                      "token is not an opaque token", be->name);
+        return AUTH_BACKEND_NOT_MINE;
+    }
+    if (c->tracking
+        && redis_tracking_get(c->tracking, r, be->name, token, user, &ticket,
+                              &subscribe)) {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "backend '%s': token "
+                      "found in the cache", be->name);
+        return AUTH_BACKEND_OK;
+    }
+    st = lookup(r, be, token, user, ticket);
+    if (subscribe) {
+        /* after the lookup, within what is left of the same timeout=:
+         * the cache never makes a request wait longer, nor fail */
+        redis_tracking_subscribe(c->tracking, r, be->name,
+                                 st == AUTH_BACKEND_UNAVAILABLE
+                                 ? start : start + c->target.timeout);
+    }
+    return st;
 }
 
 static auth_backend_status redis_write(request_rec *r, const auth_backend *be,

@@ -315,8 +315,8 @@ def test_redis_down_is_503_not_a_cached_200(client, redis_k):
 
 def test_a_frozen_redis_is_503_within_the_timeout(client, redis_k, node):
     """SIGSTOP: cached answers stop within a second (no PONG), and no
-    request waits longer than timeout=, not even the one that tries to
-    subscribe again (it has no time left for a GET after that)."""
+    request waits longer than timeout=, not even the ones that are due to
+    subscribe again (they do it within what their lookup left)."""
     token = app_token(redis_k)
     warm(client, "frz", token, redis_k)
     mark = node.log_mark()
@@ -324,25 +324,20 @@ def test_a_frozen_redis_is_503_within_the_timeout(client, redis_k, node):
     try:
         seen = []
         started = time.monotonic()
-        while time.monotonic() - started < 6:
+        # long enough for the PING to fail and a new subscription to be due
+        while time.monotonic() - started < 3.5:
             t = time.monotonic()
             r = client.get("frz", token)
             took = time.monotonic() - t
-            assert took < 0.3 + 0.2, (r.status_code, took)
-            seen.append((round(t - started, 2), r.status_code))
+            seen.append((round(t - started, 2), r.status_code,
+                         round(took, 2)))
+            assert took < 0.3 + 0.2, seen
             if r.status_code == 200:
                 assert t - started < 1.1, seen
             else:
                 assert r.status_code == 503, seen
-            if "cannot subscribe" in node.log_since(mark):
-                break
-        log = node.log_since(mark)
-        # the handshake's first command to time out is AUTH here
-        assert "backend 'frz': token cache off, every token is looked up " \
-               "in redis://***@127.0.0.1:%d/0: cannot subscribe to its " \
-               "invalidations: no answer within the timeout" \
-               % redis_k.port in log, log
         assert seen[-1][1] == 503, seen
+        assert "no answer to PING within a second" in node.log_since(mark)
     finally:
         redis_k.thaw()
     warm(client, "frz", token, redis_k)
