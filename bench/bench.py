@@ -357,16 +357,16 @@ def run(h, locs, args, work):
     shared machine better than one /open per round."""
     rounds = {l.name: [] for l in locs}
     protected = [l for l in locs if l.name != "open"]
+
+    def open_run():
+        m = measure(h, h.url("/open/index.html"), args.seconds,
+                    args.connections)
+        m["ratio"], m["cpu_above"] = 1.0, 0.0
+        rounds["open"].append(m)
+        return m
+
     for i in range(args.rounds):
         line = []
-
-        def open_run():
-            m = measure(h, h.url("/open/index.html"), args.seconds,
-                        args.connections)
-            m["ratio"], m["cpu_above"] = 1.0, 0.0
-            rounds["open"].append(m)
-            return m
-
         before = open_run()
         for l in protected:
             m = measure(h, h.url("/%s/index.html" % l.name), args.seconds,

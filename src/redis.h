@@ -90,6 +90,13 @@ redisReply *redis_call(apr_pool_t *p, redisContext *c, int argc,
                        const char **argv, const size_t *lens,
                        apr_time_t deadline, redis_failure *f);
 
+/* A command that must answer with a reply of TYPE: the reply (free it
+ * with freeReplyObject), or NULL and *F; any other answer is
+ * REDIS_FAIL_REPLY, "WHAT was refused (CODE)". */
+redisReply *redis_expect(apr_pool_t *p, redisContext *c, int argc,
+                         const char **argv, const char *what, int type,
+                         apr_time_t deadline, redis_failure *f);
+
 /* The error code of an error reply ("WRONGPASS", "ERR" ...): Redis error
  * texts are not quoted whole, in case one echoes an argument. */
 const char *redis_error_code(apr_pool_t *p, const redisReply *reply);

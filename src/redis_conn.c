@@ -95,22 +95,35 @@ redisReply *redis_call(apr_pool_t *p, redisContext *c, int argc,
     return reply;
 }
 
+redisReply *redis_expect(apr_pool_t *p, redisContext *c, int argc,
+                         const char **argv, const char *what, int type,
+                         apr_time_t deadline, redis_failure *f)
+{
+    redisReply *reply = redis_call(p, c, argc, argv, NULL, deadline, f);
+
+    if (reply && reply->type != type) {
+        fail(f, REDIS_FAIL_REPLY, apr_psprintf(p, "%s was refused (%s)", what,
+                                               redis_error_code(p, reply)));
+        freeReplyObject(reply);
+        return NULL;
+    }
+    return reply;
+}
+
 /* A handshake command that must answer +OK. */
 static int expect_ok(apr_pool_t *p, redisContext *c, int argc,
                      const char **argv, apr_time_t deadline,
                      redis_failure *f)
 {
-    redisReply *reply = redis_call(p, c, argc, argv, NULL, deadline, f);
+    redisReply *reply = redis_expect(p, c, argc, argv, argv[0],
+                                     REDIS_REPLY_STATUS, deadline, f);
     int ok;
 
     if (!reply) {
         return 0;
     }
-    ok = reply->type == REDIS_REPLY_STATUS && !strcmp(reply->str, "OK");
-    if (!ok) {
-        fail(f, REDIS_FAIL_REPLY, apr_psprintf(p, "%s was refused (%s)",
-                                               argv[0],
-                                               redis_error_code(p, reply)));
+    if (!(ok = !strcmp(reply->str, "OK"))) {
+        fail(f, REDIS_FAIL_REPLY, apr_psprintf(p, "%s was refused", argv[0]));
     }
     freeReplyObject(reply);
     return ok;
@@ -121,16 +134,16 @@ static int is_master(apr_pool_t *p, redisContext *c, apr_time_t deadline,
                      redis_failure *f)
 {
     const char *argv[] = { "ROLE" };
-    redisReply *reply = redis_call(p, c, 1, argv, NULL, deadline, f);
+    redisReply *reply = redis_expect(p, c, 1, argv, "ROLE",
+                                     REDIS_REPLY_ARRAY, deadline, f);
     int master;
 
     if (!reply) {
         return 0;
     }
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
+    if (reply->elements < 1
         || reply->element[0]->type != REDIS_REPLY_STRING) {
-        fail(f, REDIS_FAIL_REPLY, apr_psprintf(p, "ROLE was refused (%s)",
-                                               redis_error_code(p, reply)));
+        fail(f, REDIS_FAIL_REPLY, "ROLE answered something unexpected");
         freeReplyObject(reply);
         return 0;
     }

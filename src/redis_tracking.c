@@ -98,59 +98,42 @@ redis_tracking *redis_tracking_create(apr_pool_t *pchild,
 
 /* ---- the subscription ------------------------------------------------------ */
 
-/* A handshake step that must answer with TYPE; an error reply is a
- * refusal, named by its code. */
-static int expect(apr_pool_t *p, redisContext *c, int argc, const char **argv,
-                  const char *what, int type, apr_time_t deadline,
-                  redis_failure *f, long long *integer)
-{
-    redisReply *reply = redis_call(p, c, argc, argv, NULL, deadline, f);
-    int ok;
-
-    if (!reply) {
-        f->cause = apr_psprintf(p, "%s: %s", what, f->cause);
-        return 0;
-    }
-    ok = reply->type == type;
-    if (ok && integer) {
-        *integer = reply->integer;
-    }
-    if (!ok) {
-        f->kind = REDIS_FAIL_REPLY;
-        f->cause = apr_psprintf(p, "%s was refused (%s)", what,
-                                redis_error_code(p, reply));
-    }
-    freeReplyObject(reply);
-    return ok;
-}
-
 static redisContext *subscribe(redis_tracking *tr, apr_pool_t *p,
                                apr_time_t deadline, redis_failure *f)
 {
     const redis_target *t = tr->target;
     const char *id[] = { "CLIENT", "ID" };
+    /* BCAST: whichever pooled connection read a key, the subscription
+     * hears of its change */
+    const char *track[] = { "CLIENT", "TRACKING", "on", "REDIRECT", NULL,
+                            "BCAST", "PREFIX", tr->prefix };
+    const char *sub[] = { "SUBSCRIBE", CHANNEL };
     redisContext *c;
-    long long self = 0;
+    redisReply *reply;
 
     if (!(c = redis_open(p, &t->url->server, &t->login, deadline, f))) {
         return NULL;
     }
-    if (expect(p, c, 2, id, "CLIENT ID", REDIS_REPLY_INTEGER, deadline, f,
-               &self)) {
-        /* BCAST: whichever pooled connection read a key, the
-         * subscription hears of its change */
-        const char *track[] = { "CLIENT", "TRACKING", "on", "REDIRECT", NULL,
-                                "BCAST", "PREFIX", tr->prefix };
-        const char *sub[] = { "SUBSCRIBE", CHANNEL };
-
-        track[4] = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)self);
-        if (expect(p, c, 8, track, "CLIENT TRACKING", REDIS_REPLY_STATUS,
-                   deadline, f, NULL)
-            && expect(p, c, 2, sub, "SUBSCRIBE", REDIS_REPLY_ARRAY, deadline,
-                      f, NULL)) {
-            return c;
-        }
+    if (!(reply = redis_expect(p, c, 2, id, "CLIENT ID", REDIS_REPLY_INTEGER,
+                               deadline, f))) {
+        goto failed;
     }
+    track[4] = apr_psprintf(p, "%" APR_INT64_T_FMT,
+                            (apr_int64_t)reply->integer);
+    freeReplyObject(reply);
+    if (!(reply = redis_expect(p, c, 8, track, "CLIENT TRACKING",
+                               REDIS_REPLY_STATUS, deadline, f))) {
+        goto failed;
+    }
+    freeReplyObject(reply);
+    if (!(reply = redis_expect(p, c, 2, sub, "SUBSCRIBE", REDIS_REPLY_ARRAY,
+                               deadline, f))) {
+        goto failed;
+    }
+    freeReplyObject(reply);
+    return c;
+
+failed:
     redisFree(c);
     return NULL;
 }

@@ -245,15 +245,21 @@ ScriptAliasMatch "^/who/[^/]+$" "@ROOT@/cgi/env"
 
 
 def backend_conf(name, strategy, users="@ROOT@/users"):
-    """<AuthBackend NAME> (bearer + STRATEGY) and its locations:
-    /p/NAME/... (protected files), /who/NAME (protected CGI showing
-    REMOTE_USER), /login/NAME and /logout/NAME.  Add ROUTES once."""
+    """<AuthBackend NAME> (bearer + STRATEGY) and its locations (see
+    backend_locations).  Add ROUTES once."""
     return """
 <AuthBackend %(n)s>
     AuthBackendTransport bearer
     AuthBackendStrategy %(s)s
 </AuthBackend>
-<LocationMatch "^/(p|who)/%(n)s(/|$)">
+""" % {"n": name, "s": strategy} + backend_locations(name, users)
+
+
+def backend_locations(name, users="@ROOT@/users"):
+    """The locations of backend NAME: /p/NAME/... (protected files),
+    /who/NAME (protected CGI showing REMOTE_USER), /login/NAME (checking
+    passwords against USERS) and /logout/NAME."""
+    return """<LocationMatch "^/(p|who)/%(n)s(/|$)">
     AuthType backend
     AuthName "%(n)s"
     AuthBackendProvider %(n)s
@@ -270,7 +276,7 @@ def backend_conf(name, strategy, users="@ROOT@/users"):
     AuthBackendProvider %(n)s
     Require all granted
 </Location>
-""" % {"n": name, "s": strategy, "u": users}
+""" % {"n": name, "u": users}
 
 
 class Client:

@@ -21,7 +21,7 @@ import pytest
 
 from audit_log import events, select
 from harness import REPO, session
-from redis_server import RedisServer
+from redis_server import RedisServer, backend_locations
 from tokens import (AUDIENCE, b64, claims, fastapi_users_token, hs_sign,
                     raw_token)
 
@@ -38,28 +38,6 @@ BACKENDS = ("api", "rsa", "web", "rtok", "db")
 
 WARN = {"login_failed", "login_throttled", "token_refused", "csrf_refused"}
 INFO = {"login_succeeded", "login_rejected", "logout", "logout_rejected"}
-
-
-def locations(name):
-    return """
-<Location /p/%(n)s/>
-    AuthType backend
-    AuthName "%(n)s"
-    AuthBackendProvider %(n)s
-    Require valid-user
-</Location>
-<Location /login/%(n)s>
-    SetHandler auth-backend-login
-    AuthBackendProvider %(n)s
-    AuthUserFile @ROOT@/users
-    Require all granted
-</Location>
-<Location /logout/%(n)s>
-    SetHandler auth-backend-logout
-    AuthBackendProvider %(n)s
-    Require all granted
-</Location>
-""" % {"n": name}
 
 
 def config(keydir, redis_port):
@@ -98,7 +76,7 @@ AliasMatch "^/p/[^/]+/(.*)$" "@ROOT@/htdocs/$1"
     Require valid-user
 </Location>
 Alias /basic "@ROOT@/htdocs/index.html"
-""" % {"k": keydir, "r": redis_port} + "".join(locations(n)
+""" % {"k": keydir, "r": redis_port} + "".join(backend_locations(n)
                                               for n in BACKENDS)
 
 
