@@ -7,7 +7,9 @@
  * Properties: a token is a b64token that was in a cookie of the configured
  * name; after hide() no Cookie or Cookie2 header holds a pair of that name
  * (so the application never sees it), and a subrequest made afterwards
- * finds the same token; no log line holds the token.
+ * finds the same token; the next request of the connection with the same
+ * headers (answered from the connection's memo when it can be) gets the
+ * same status, token and remaining headers; no log line holds the token.
  */
 
 #include "fuzz.h"
@@ -19,6 +21,23 @@
 static const auth_backend *web;
 
 #define NAME "fastapiusersauth"
+
+/* The Cookie and Cookie2 headers of R, in order, as one string. */
+static const char *cookie_headers(request_rec *r)
+{
+    const apr_array_header_t *elts = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)elts->elts;
+    const char *all = "";
+    int i;
+
+    for (i = 0; i < elts->nelts; i++) {
+        if (!strcasecmp(e[i].key, "Cookie") || !strcasecmp(e[i].key, "Cookie2")) {
+            all = apr_pstrcat(r->pool, all, e[i].key, ": ", e[i].val, "\n",
+                              NULL);
+        }
+    }
+    return all;
+}
 
 /* Does any Cookie/Cookie2 header of R still hold a NAME=... pair? */
 static int holds_cookie(request_rec *r)
@@ -49,10 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p;
-    request_rec *r, *sub;
+    request_rec *r, *sub, *next;
     char *input, *line, *last;
-    const char *token = NULL, *again = NULL;
-    auth_backend_status st, st_sub;
+    const char *token = NULL, *again = NULL, *left, *token_next = NULL;
+    auth_backend_status st, st_sub, st_next;
+    apr_table_t *sent;
 
     fuzz_init();
     if (!web) {
@@ -71,8 +91,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     fuzz_log_reset();
+    sent = apr_table_copy(p, r->headers_in);
 
     st = cookie_extract(r, web, &token);
+    left = cookie_headers(r);
     switch (st) {
     case AUTH_BACKEND_OK:
         FUZZ_ASSERT(token && token_is_b64token(token, strlen(token)),
@@ -108,6 +130,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(st_sub != AUTH_BACKEND_OK, "a subrequest found a token "
                     "the request did not have");
     }
+    /* the same headers again on the same connection */
+    next = fuzz_request(p);
+    next->connection = r->connection;
+    next->headers_in = apr_table_copy(p, sent);
+    st_next = cookie_extract(next, web, &token_next);
+    FUZZ_ASSERT(st_next == st, "the next request got status %d, not %d",
+                st_next, st);
+    FUZZ_ASSERT(!token == !token_next
+                && (!token || !strcmp(token, token_next)),
+                "the next request got another token");
+    FUZZ_ASSERT(!strcmp(left, cookie_headers(next)),
+                "the next request left other headers");
+
     if (token && strlen(token) >= 16) {
         FUZZ_ASSERT(!strstr(fuzz_log_text(), token), "the token was logged");
     }

@@ -176,6 +176,7 @@ request_rec *fuzz_request(apr_pool_t *p)
     c->bucket_alloc = apr_bucket_alloc_create(p);
     c->client_ip = "127.0.0.1";
     c->keepalive = AP_CONN_UNKNOWN;
+    c->conn_config = (ap_conf_vector_t *)apr_pcalloc(p, sizeof(void *));
 
     r->pool = p;
     r->connection = c;

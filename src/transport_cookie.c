@@ -254,22 +254,84 @@ static int cookie_may_be_sent(request_rec *r, const char *name)
     return look == NULL;
 }
 
+static int count_header(void *rec, const char *key, const char *value)
+{
+    const char **only = rec;
+
+    if (only[0] || strcasecmp(key, "Cookie")) {
+        only[1] = value;        /* a second one, or a Cookie2 */
+        return 0;
+    }
+    only[0] = value;
+    return 1;
+}
+
+/* The Cookie header of R when it is the only one (no Cookie2 either), the
+ * case the memo answers for; else NULL. */
+static const char *single_cookie_header(request_rec *r)
+{
+    const char *only[2] = { NULL, NULL };
+
+    apr_table_do(count_header, only, r->headers_in, "Cookie", "Cookie2",
+                 NULL);
+    return only[1] ? NULL : only[0];
+}
+
+/* The module's slot of conn_config holds the connection's cookie memo.
+ * None for an HTTP/2 stream: its requests share the main connection
+ * between threads. */
+static cookie_memo *connection_memo(conn_rec *c, int create)
+{
+    cookie_memo *m;
+
+    if (c->master) {
+        return NULL;
+    }
+    m = ap_get_module_config(c->conn_config, &auth_backend_module);
+    if (!m && create) {
+        m = cookie_memo_create(c->pool);
+        ap_set_module_config(c->conn_config, &auth_backend_module, m);
+    }
+    return m;
+}
+
+/* What ap_cookie_read(r, name, &raw, 1) does with the single Cookie
+ * header a memo was made of: the pair is taken out, the rest stays. */
+static void keep_only(request_rec *r, const char *kept)
+{
+    if (kept) {
+        apr_table_setn(r->headers_in, "Cookie", apr_pstrdup(r->pool, kept));
+    }
+    else {
+        apr_table_unset(r->headers_in, "Cookie");
+    }
+}
+
 static auth_backend_status cookie_extract(request_rec *r,
                                           const auth_backend *be,
                                           const char **token)
 {
     const cookie_conf *c = be->transport_ctx;
-    const char *raw = NULL, *v;
+    cookie_memo *memo = connection_memo(r->connection, 0);
+    const char *header = single_cookie_header(r);
+    const char *raw = NULL, *kept, *v;
     apr_size_t len;
 
     *token = NULL;
+    if (memo && header && cookie_memo_get(memo, c, header, &raw, &kept)) {
+        raw = apr_pstrdup(r->pool, raw);
+        if (c->strip) {
+            keep_only(r, kept);
+            request_hide_token(r, be, raw);
+        }
+    }
     /* util_cookies reports a name sent with different values (cookie
      * tossing from a sibling domain or a narrower path): which one the
      * user meant cannot be told, so none is taken.  With strip=on the
      * cookie is taken out in the same pass (cookie_hide then has nothing
      * left to do): ap_cookie_read costs more than the rest of a cached
-     * JWT check. */
-    if (cookie_may_be_sent(r, c->name)) {
+     * JWT check, hence also the memo (cookie_memo.c). */
+    else if (cookie_may_be_sent(r, c->name)) {
         if (ap_cookie_read(r, c->name, &raw, c->strip) != APR_SUCCESS) {
             audit_token_refused(r, be, REFUSED_DUPLICATE,
                                 apr_psprintf(r->pool, "cookie %s sent more "
@@ -279,6 +341,11 @@ static auth_backend_status cookie_extract(request_rec *r,
         }
         if (raw && c->strip) {
             request_hide_token(r, be, raw);
+        }
+        if (raw && header
+            && (memo = connection_memo(r->connection, 1))) {
+            cookie_memo_put(memo, c, header, raw, c->strip
+                            ? apr_table_get(r->headers_in, "Cookie") : NULL);
         }
     }
     if (!raw && !(raw = request_hidden_token(r, be))) {

@@ -492,6 +492,119 @@ def test_directory_index_subrequest(server):
     assert r.text == "<p>hello</p>\n"
 
 
+# ---- many requests on one connection (src/cookie_memo.c) ----------------------
+# A connection remembers what util_cookies found in its last Cookie header;
+# every answer must be the one a fresh parse of the header gives.
+
+def one_connection(server, *requests):
+    """(path, [(header, value), ...]) requests sent one after the other on
+    one keep-alive connection; their (status, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+    out, sock = [], None
+    try:
+        for path, headers in requests:
+            conn.putrequest("GET", path)
+            for name, value in headers:
+                conn.putheader(name, value)
+            conn.endheaders()
+            resp = conn.getresponse()
+            out.append((resp.status, resp.read().decode()))
+            # the next request must go on this very connection
+            assert not resp.will_close
+            assert sock is None or conn.sock is sock
+            sock = conn.sock
+        return out
+    finally:
+        conn.close()
+
+
+def test_same_cookie_header_on_one_connection(server):
+    token = token_of(login(server))
+    header = [("Cookie", "a=1; fastapiusersauth=%s; b=2" % token)]
+    answers = one_connection(server, *[("/web/cgi/cookies", header)] * 4)
+    for status, text in answers:
+        assert status == 200
+        env = env_of(text)
+        assert env["REMOTE_USER"] == "carol"
+        assert env["HTTP_COOKIE"] == "a=1; b=2"
+    alone = [("Cookie", "fastapiusersauth=" + token)]
+    for status, text in one_connection(server, *[("/web/cgi/cookies",
+                                                  alone)] * 3):
+        assert status == 200
+        assert env_of(text)["HTTP_COOKIE"] == "<unset>"
+
+
+def test_changed_cookie_header_on_one_connection(server):
+    token = token_of(login(server))
+    forged = fastapi_users_token("another-secret-0123456789-abcdefghijk")
+    SEEN_TOKENS.append(forged)
+    good = "a=1; fastapiusersauth=" + token
+    steps = [
+        (good, 200, "a=1"),
+        (good, 200, "a=1"),
+        ("a=1; fastapiusersauth=" + forged, 401, None),
+        (good, 200, "a=1"),
+        ("a=2; fastapiusersauth=" + token, 200, "a=2"),
+        ("a=2", 401, None),
+        # the remembered header and more: a second, different copy
+        ("a=2; fastapiusersauth=%s; fastapiusersauth=x" % token, 401, None),
+        ("a=2; fastapiusersauth=" + token, 200, "a=2"),
+        ("a=2; fastapiusersauth=" + token[:-1], 401, None),
+        ("a=2; fastapiusersauth=" + token, 200, "a=2"),
+    ]
+    answers = one_connection(
+        server, *[("/web/cgi/cookies", [("Cookie", c)]) for c, _, _ in steps])
+    for (cookie, want, kept), (status, text) in zip(steps, answers):
+        assert status == want, cookie
+        if kept:
+            assert env_of(text)["HTTP_COOKIE"] == kept
+
+
+def test_two_cookie_headers_after_one_on_one_connection(server):
+    token = token_of(login(server))
+    one = ("Cookie", "fastapiusersauth=" + token)
+    answers = one_connection(
+        server,
+        ("/web/cgi/cookies", [one]),
+        ("/web/cgi/cookies", [one, ("Cookie", "fastapiusersauth=x")]),
+        ("/web/cgi/cookies", [one, ("Cookie2", "fastapiusersauth=x")]),
+        ("/web/cgi/cookies", [one, ("Cookie", "c=3")]))
+    assert [status for status, _ in answers] == [200, 401, 401, 200]
+    assert "fastapiusersauth" not in env_of(answers[3][1])["HTTP_COOKIE"]
+
+
+def test_each_backend_reads_its_own_cookie_on_one_connection(server):
+    token = token_of(login(server))
+    web_only = [("Cookie", "fastapiusersauth=%s; keep=" % token)]
+    keep_too = [("Cookie", "keep=%s; fastapiusersauth=x" % token)]
+    answers = one_connection(
+        server,
+        ("/web/cgi/cookies", web_only),
+        ("/keep/cgi/cookies", web_only),      # an empty keep= cookie
+        ("/web/cgi/cookies", web_only),
+        ("/keep/cgi/cookies", keep_too),
+        ("/web/cgi/cookies", keep_too),       # web's cookie is junk
+        ("/keep/cgi/cookies", keep_too))
+    assert [status for status, _ in answers] == [200, 401, 200, 200, 401, 200]
+    # strip=off: the application sees the header as sent
+    assert env_of(answers[5][1])["HTTP_COOKIE"] == keep_too[0][1]
+    # from the memo, exactly what util_cookies leaves (the space after ';')
+    assert env_of(answers[0][1])["HTTP_COOKIE"] == " keep="
+    assert env_of(answers[2][1])["HTTP_COOKIE"] == " keep="
+
+
+def test_redirects_and_subrequests_on_one_connection(server):
+    token = token_of(login(server))
+    cookie = [("Cookie", "fastapiusersauth=" + token)]
+    answers = one_connection(server, ("/web/missing.html", cookie),
+                             ("/web/missing.html", cookie),
+                             ("/web/", cookie), ("/web/", cookie),
+                             ("/web/missing.html", []))
+    assert answers[:4] == [(404, '{"ok":true}\n')] * 2 \
+        + [(200, "<p>hello</p>\n")] * 2
+    assert answers[4][0] == 401
+
+
 # ---- last: nothing secret in the log -------------------------------------------
 
 def test_no_token_in_the_error_log(server):
