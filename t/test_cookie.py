@@ -9,6 +9,7 @@ fastapi-users' CookieTransport calls it."""
 
 import http.client
 import re
+import subprocess
 import uuid
 
 import jwt
@@ -603,6 +604,70 @@ def test_redirects_and_subrequests_on_one_connection(server):
     assert answers[:4] == [(404, '{"ok":true}\n')] * 2 \
         + [(200, "<p>hello</p>\n")] * 2
     assert answers[4][0] == 401
+
+
+@pytest.fixture(scope="module")
+def h2_server(httpd_factory):
+    """The cookie backend behind HTTP/2 (h2c): the streams of one
+    connection run on several threads at once."""
+    h = httpd_factory("""
+Protocols h2c http/1.1
+<AuthBackend web>
+    AuthBackendTransport cookie
+    AuthBackendStrategy jwt secret=file:@ROOT@/secret
+</AuthBackend>
+ScriptAlias /web/cgi/ "@ROOT@/cgi/"
+<Location /web/>
+    AuthType backend
+    AuthName "web"
+    AuthBackendProvider web
+    Require valid-user
+</Location>
+""", modules=["http2"], start=False)
+    h.write("cgi/cookies", COOKIES_CGI, mode=0o755)
+    h.write("secret", SECRET, mode=0o600)
+    return h.start()
+
+
+def test_http2_streams_of_one_connection(h2_server, tmp_path):
+    # streams of one connection, in parallel, alternating between users and
+    # a forged token: each answer must be the one of its own header (an
+    # HTTP/2 stream never uses the connection memo: its threads would
+    # share it; what this checks is that cookies still work there)
+    users = ["alice", "bob", None] * 8
+    args = ["curl", "-s", "--http2-prior-knowledge", "-Z",
+            "--parallel-max", "12"]
+    for i, user in enumerate(users):
+        token = fastapi_users_token(SECRET if user else "forged-secret-"
+                                    "0123456789abcdefghijklmnop",
+                                    user=user or "mallory")
+        SEEN_TOKENS.append(token)
+        args += ["-H", "Cookie: a=%d; fastapiusersauth=%s" % (i, token),
+                 "-o", str(tmp_path / str(i)),
+                 "-w", "%{url_effective} %{http_version} %{http_code} "
+                 "%{num_connects}\n",
+                 h2_server.url("/web/cgi/cookies?%d" % i)]
+        if i + 1 < len(users):
+            args.append("--next")
+    out = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    answers = {}
+    connects = 0
+    for line in out.stdout.splitlines():
+        url, version, status, n = line.split()
+        answers[int(url.rsplit("?", 1)[1])] = (version, status)
+        connects += int(n)
+    assert len(answers) == len(users), out
+    assert connects == 1            # one connection for all of them
+    for i, user in enumerate(users):
+        body = (tmp_path / str(i)).read_text()
+        if user:
+            assert answers[i] == ("2", "200"), body
+            env = env_of(body)
+            assert env["REMOTE_USER"] == user
+            assert env["HTTP_COOKIE"] == "a=%d" % i
+        else:
+            assert answers[i] == ("2", "401"), body
+            assert '"detail"' in body
 
 
 # ---- last: nothing secret in the log -------------------------------------------
