@@ -23,7 +23,7 @@ static const auth_backend *web;
 #define NAME "fastapiusersauth"
 
 /* The Cookie and Cookie2 headers of R, in order, as one string. */
-static const char *cookie_headers(request_rec *r)
+static const char *cookie_header_text(request_rec *r)
 {
     const apr_array_header_t *elts = apr_table_elts(r->headers_in);
     const apr_table_entry_t *e = (const apr_table_entry_t *)elts->elts;
@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sent = apr_table_copy(p, r->headers_in);
 
     st = cookie_extract(r, web, &token);
-    left = cookie_headers(r);
+    left = cookie_header_text(r);
     switch (st) {
     case AUTH_BACKEND_OK:
         FUZZ_ASSERT(token && token_is_b64token(token, strlen(token)),
@@ -140,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(!token == !token_next
                 && (!token || !strcmp(token, token_next)),
                 "the next request got another token");
-    FUZZ_ASSERT(!strcmp(left, cookie_headers(next)),
+    FUZZ_ASSERT(!strcmp(left, cookie_header_text(next)),
                 "the next request left other headers");
 
     if (token && strlen(token) >= 16) {

@@ -254,27 +254,17 @@ static int cookie_may_be_sent(request_rec *r, const char *name)
     return look == NULL;
 }
 
+typedef struct {
+    const char *cookie;         /* the only one, when it is a Cookie */
+    int n;                      /* Cookie and Cookie2 headers, up to 2 */
+} cookie_headers;
+
 static int count_header(void *rec, const char *key, const char *value)
 {
-    const char **only = rec;
+    cookie_headers *h = rec;
 
-    if (only[0] || strcasecmp(key, "Cookie")) {
-        only[1] = value;        /* a second one, or a Cookie2 */
-        return 0;
-    }
-    only[0] = value;
-    return 1;
-}
-
-/* The Cookie header of R when it is the only one (no Cookie2 either), the
- * case the memo answers for; else NULL. */
-static const char *single_cookie_header(request_rec *r)
-{
-    const char *only[2] = { NULL, NULL };
-
-    apr_table_do(count_header, only, r->headers_in, "Cookie", "Cookie2",
-                 NULL);
-    return only[1] ? NULL : only[0];
+    h->cookie = !h->n++ && !strcasecmp(key, "Cookie") ? value : NULL;
+    return h->n < 2;
 }
 
 /* The module's slot of conn_config holds the connection's cookie memo.
@@ -313,12 +303,13 @@ static auth_backend_status cookie_extract(request_rec *r,
 {
     const cookie_conf *c = be->transport_ctx;
     cookie_memo *memo = connection_memo(r->connection, 0);
-    const char *header = single_cookie_header(r);
+    cookie_headers h = { NULL, 0 };
     const char *raw = NULL, *kept, *v;
     apr_size_t len;
 
     *token = NULL;
-    if (memo && header && cookie_memo_get(memo, c, header, &raw, &kept)) {
+    apr_table_do(count_header, &h, r->headers_in, "Cookie", "Cookie2", NULL);
+    if (memo && h.cookie && cookie_memo_get(memo, c, h.cookie, &raw, &kept)) {
         raw = apr_pstrdup(r->pool, raw);
         if (c->strip) {
             keep_only(r, kept);
@@ -331,7 +322,8 @@ static auth_backend_status cookie_extract(request_rec *r,
      * cookie is taken out in the same pass (cookie_hide then has nothing
      * left to do): ap_cookie_read costs more than the rest of a cached
      * JWT check, hence also the memo (cookie_memo.c). */
-    else if (cookie_may_be_sent(r, c->name)) {
+    else if (h.cookie ? strstr(h.cookie, c->name) != NULL
+             : h.n && cookie_may_be_sent(r, c->name)) {
         if (ap_cookie_read(r, c->name, &raw, c->strip) != APR_SUCCESS) {
             audit_token_refused(r, be, REFUSED_DUPLICATE,
                                 apr_psprintf(r->pool, "cookie %s sent more "
@@ -342,9 +334,9 @@ static auth_backend_status cookie_extract(request_rec *r,
         if (raw && c->strip) {
             request_hide_token(r, be, raw);
         }
-        if (raw && header
+        if (raw && h.cookie
             && (memo = connection_memo(r->connection, 1))) {
-            cookie_memo_put(memo, c, header, raw, c->strip
+            cookie_memo_put(memo, c, h.cookie, raw, c->strip
                             ? apr_table_get(r->headers_in, "Cookie") : NULL);
         }
     }
