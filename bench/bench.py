@@ -177,6 +177,9 @@ def locations(keys, redis, pg):
                              % redis.port, provider="redis"))
     locs.append(Location("dbd-sqlite", "bearer", "dbd create-table=on",
                          provider="dbd"))
+    # the same file, with the per-process cache that follows its header
+    locs.append(Location("dbd-sqlite-cache", "bearer",
+                         "dbd create-table=on cache=4096", provider="dbd"))
     if pg:
         locs.append(Location("dbd-pg", "bearer", "dbd create-table=on",
                              host=PG_HOST, provider="dbd"))

@@ -159,21 +159,55 @@ const char *b64url_encode(apr_pool_t *p, const unsigned char *in,
 /* Longer tokens are not cached: an entry holds the token and its claims. */
 #define TOKEN_CACHE_MAX_TOKEN 2048
 
+/* The size of a store generation (sqlite_watch.c): bytes 24-39 of an
+ * SQLite file. */
+#define TOKEN_CACHE_GENERATION 16
+
 typedef struct token_cache token_cache;
 
 /* NSLOTS entries in P (a child's pool: the cache is per process). */
 token_cache *token_cache_create(apr_pool_t *p, unsigned int nslots);
 /* 1 and the cached user and claims (copied into P) when TOKEN is cached
- * and still valid at NOW; else 0. */
-int token_cache_get(token_cache *c, const char *token, double now,
-                    apr_pool_t *p, const char **user, const char **claims);
-/* Remembers a verified TOKEN until VALID_UNTIL (its exp plus leeway). */
-void token_cache_put(token_cache *c, const char *token, double valid_until,
+ * and still valid at NOW; else 0.  GEN (TOKEN_CACHE_GENERATION bytes, or
+ * NULL for a cache without generations): the store's generation the
+ * caller just read; a different one than the entries' empties the cache. */
+int token_cache_get(token_cache *c, const unsigned char *gen,
+                    const char *token, double now, apr_pool_t *p,
+                    const char **user, const char **claims);
+/* Remembers a verified TOKEN until VALID_UNTIL (its exp plus leeway), if
+ * GEN (read before TOKEN was looked up; NULL: none) is still the
+ * entries' generation. */
+void token_cache_put(token_cache *c, const unsigned char *gen,
+                     const char *token, double valid_until,
                      const char *user, const char *claims);
 /* Drops the entry of TOKEN (LEN bytes, not NUL-terminated), if any. */
 void token_cache_forget(token_cache *c, const char *token, apr_size_t len);
 /* Drops every entry. */
 void token_cache_clear(token_cache *c);
+
+/* ---- an SQLite file's generation (sqlite_watch.c) ------------------------ */
+
+typedef struct sqlite_watch sqlite_watch;
+
+typedef enum {
+    SQLITE_WATCH_CURRENT,       /* the generation was read */
+    SQLITE_WATCH_BUSY,          /* another process holds the write lock */
+    SQLITE_WATCH_WAL,           /* WAL mode: the header does not tell */
+    SQLITE_WATCH_UNREADABLE     /* missing, replaced, not SQLite 3 */
+} sqlite_watch_state;
+
+/* Watches the database file PATH (absolute), opened on first use, in P (a
+ * child's pool).  NULL if a mutex cannot be created. */
+sqlite_watch *sqlite_watch_create(apr_pool_t *p, const char *path);
+/* SQLITE_WATCH_CURRENT and the file's generation in GEN
+ * (TOKEN_CACHE_GENERATION bytes): equal generations, read while no other
+ * process writes, mean no transaction was committed in between.  Else
+ * *WHY says why there is none. */
+sqlite_watch_state sqlite_watch_read(sqlite_watch *w, unsigned char *gen,
+                                     const char **why);
+/* 1 and the instant in *T if S is "YYYY-MM-DD HH:MM:SS.ffffff" (UTC, as
+ * SQLite rows of the dbd strategy hold created_at), nothing else; else 0. */
+int sqlite_text_time(const char *s, apr_time_t *t);
 
 /* ---- a connection's last Cookie header (cookie_memo.c) ------------------ */
 

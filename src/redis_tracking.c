@@ -359,7 +359,7 @@ int redis_tracking_get(redis_tracking *tr, request_rec *r,
         *subscribe = 1;
         return 0;
     }
-    return trusted && token_cache_get(tr->cache, token,
+    return trusted && token_cache_get(tr->cache, NULL, token,
                                       (double)now / APR_USEC_PER_SEC,
                                       r->pool, user, &claims);
 }
@@ -385,7 +385,7 @@ void redis_tracking_put(redis_tracking *tr, request_rec *r,
     /* whatever came since the GET may concern this token */
     if (tr->state == TRACK_UP && tr->seq == ticket
         && !(broken = refresh(tr, apr_time_now())) && tr->seq == ticket) {
-        token_cache_put(tr->cache, token, until, user, "");
+        token_cache_put(tr->cache, NULL, token, until, user, "");
     }
     apr_thread_mutex_unlock(tr->mutex);
     if (broken) {

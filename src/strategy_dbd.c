@@ -21,6 +21,11 @@
  * sequential select a dead PostgreSQL connection reads as "no rows", which
  * is how mod_authn_dbd turns an outage into 401), and a database that cannot
  * be reached or fails a statement is AUTH_BACKEND_UNAVAILABLE (503).
+ *
+ * With cache= (SQLite only) each child remembers the answers of the select
+ * for as long as the database file has not changed (sqlite_watch.c): any
+ * committed write, a logout by anyone first of all, empties the cache, and
+ * an entry never outlives its row's created_at + lifetime.
  */
 
 #include "auth_backend.h"
@@ -38,6 +43,8 @@
 #define MAX_IDENTIFIER          63        /* PostgreSQL's NAMEDATALEN - 1 */
 #define MAX_USER_LENGTH         1024
 #define CREATE_RETRY_SECONDS    10
+#define MAX_CACHE               65536
+#define WATCH_NOT_YET           0xff      /* no sqlite_watch_state */
 #define WATCHDOG_NAME           "auth_backend_dbd"
 
 /* The statements, their option names and the parameters they are given,
@@ -62,6 +69,7 @@ typedef struct {
     const char *table;                 /* an SQL identifier, quoted in SQL */
     apr_int64_t lifetime;
     apr_int64_t purge_interval;        /* seconds; 0: off */
+    apr_int64_t cache_size;            /* cache=: answers kept per process */
     int create_table;
     const char *custom[STMT_COUNT];    /* select= insert= delete= purge= */
 
@@ -75,6 +83,10 @@ typedef struct {
     /* Per child process: create-table has succeeded; its last attempt. */
     apr_uint32_t table_ready;
     apr_uint32_t create_tried;
+    /* Per child process, with cache=: NULL if it could not be made. */
+    token_cache *cache;
+    sqlite_watch *watch;
+    apr_uint32_t watch_state;          /* the last one logged */
 } dbd_conf;
 
 /* mod_dbd's and mod_watchdog's functions, found at check_config time (in
@@ -170,6 +182,11 @@ static const char *dbd_configure(cmd_parms *cmd, auth_backend *be,
                              MAX_PURGE_INTERVAL, &c->purge_interval))) {
         return err;
     }
+    if ((v = auth_backend_option_take(opts, "cache"))
+        && (err = option_int(cmd->pool, "cache", v, 0, MAX_CACHE,
+                             &c->cache_size))) {
+        return err;
+    }
     if ((v = auth_backend_option_take(opts, "create-table"))
         && (err = option_on_off(cmd->pool, "create-table", v,
                                 &c->create_table))) {
@@ -247,8 +264,10 @@ static const char *default_sql(apr_pool_t *p, const dbd_conf *c, int which)
 
     switch (which) {
     case STMT_SELECT:
-        return apr_psprintf(p, "SELECT user_id FROM %s WHERE token = %%s "
-                            "AND created_at >= %%pDz", t);
+        /* cache= needs created_at, to keep an answer no longer than it */
+        return apr_psprintf(p, "SELECT user_id%s FROM %s WHERE token = %%s "
+                            "AND created_at >= %%pDz",
+                            c->cache_size ? ", created_at" : "", t);
     case STMT_INSERT:
         if (c->dialect == DIALECT_PGSQL) {
             /* apr_dbd declares %s a varchar, and PostgreSQL has no implicit
@@ -312,6 +331,21 @@ static const char *dbd_check_config(apr_pool_t *pconf, server_rec *s,
     c->params = dbd_setting(pconf, s, "DBDParams");
     if (!c->params) {
         c->params = "";
+    }
+    if (c->cache_size && c->dialect != DIALECT_SQLITE) {
+        return "cache= works with DBDriver sqlite3 only: it follows the "
+               "SQLite file's change counter, and a PostgreSQL server has "
+               "nothing a child could read without a query; use cache=0";
+    }
+    if (c->cache_size && c->custom[STMT_SELECT]) {
+        return "cache= works with the built-in select only: a custom "
+               "select= may depend on more than the rows (the clock, say), "
+               "which the cache could not follow; drop select= or cache=";
+    }
+    if (c->cache_size && c->params[0] != '/') {
+        return "cache= needs DBDParams to be the SQLite file's absolute "
+               "path (starting with '/'): the cache watches that file for "
+               "changes";
     }
 
     /* mod_dbd prepares these on each connection it opens for S; a label
@@ -412,12 +446,21 @@ static void dbd_child_init(apr_pool_t *pchild, server_rec *s,
 {
     dbd_conf *c = be->strategy_ctx;
 
-    (void)s;
     if (c->create_table) {
         apr_atomic_set32(&c->create_tried,
                          (apr_uint32_t)apr_time_sec(apr_time_now()));
         table_create(pchild, be->server, be);
     }
+    if (c->cache_size > 0
+        && (!(c->watch = sqlite_watch_create(pchild, c->params))
+            || !(c->cache = token_cache_create(pchild,
+                                               (unsigned int)c->cache_size)))) {
+        c->cache = NULL;
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "backend '%s': cannot "
+                     "create its token cache; every token is looked up in "
+                     "the database", be->name);
+    }
+    apr_atomic_set32(&c->watch_state, WATCH_NOT_YET);
 }
 
 /* ---- statements ----------------------------------------------------------------- */
@@ -584,9 +627,11 @@ static void call_init(dbd_call *x, request_rec *r, const auth_backend *be)
 
 /* ---- read, write, destroy -------------------------------------------------------- */
 
-/* The one row of a select, its first column the user. */
+/* The one row of a select, its first column the user; with CREATED, the
+ * second column (created_at), NULL if there is none. */
 static auth_backend_status select_user(dbd_call *x, apr_dbd_results_t *res,
-                                       const char **user)
+                                       const char **user,
+                                       const char **created)
 {
     const apr_dbd_driver_t *driver = x->dbd->driver;
     apr_dbd_row_t *row = NULL;
@@ -614,17 +659,82 @@ static auth_backend_status select_user(dbd_call *x, apr_dbd_results_t *res,
         return AUTH_BACKEND_DENIED;
     }
     *user = apr_pstrdup(x->pool, v);
+    if (created) {
+        v = apr_dbd_num_cols(driver, res) < 2 ? NULL
+            : apr_dbd_get_entry(driver, row, 1);
+        *created = v ? apr_pstrdup(x->pool, v) : NULL;
+    }
     return AUTH_BACKEND_OK;
+}
+
+/* ---- cache= ----------------------------------------------------------------------- */
+
+/* The database file's generation into GEN; 0 if it has none now.  Each
+ * change between following it and not is logged once (a busy writer is
+ * not news). */
+static int cache_generation(request_rec *r, const auth_backend *be,
+                            dbd_conf *c, unsigned char *gen)
+{
+    const char *why;
+    sqlite_watch_state st = sqlite_watch_read(c->watch, gen, &why);
+
+    if (st == SQLITE_WATCH_BUSY
+        || apr_atomic_xchg32(&c->watch_state, st) == st) {
+        return st == SQLITE_WATCH_CURRENT;
+    }
+    if (st == SQLITE_WATCH_CURRENT) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "backend '%s': token "
+                      "cache on: it follows the change counter of the "
+                      "SQLite file (DBDParams)", be->name);
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, st == SQLITE_WATCH_WAL ? APLOG_NOTICE
+                      : APLOG_WARNING, 0, r, "backend '%s': token cache "
+                      "unused: the SQLite file (DBDParams) cannot be "
+                      "followed, %s; every token is looked up", be->name,
+                      why);
+    }
+    return st == SQLITE_WATCH_CURRENT;
+}
+
+/* Remembers what the select said of TOKEN, read under generation GEN, if
+ * the file still has it (nothing committed during the select, which may
+ * also have rolled back a crashed writer's changes) and the row's
+ * created_at is the exact text whose comparison the select made. */
+static void cache_remember(request_rec *r, const auth_backend *be,
+                           dbd_conf *c, const unsigned char *gen,
+                           const char *token, const char *user,
+                           const char *created)
+{
+    unsigned char after[TOKEN_CACHE_GENERATION];
+    apr_time_t t;
+
+    if (!created || !sqlite_text_time(created, &t)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "backend '%s': not "
+                      "cached: created_at is not YYYY-MM-DD HH:MM:SS.ffffff",
+                      be->name);
+        return;
+    }
+    t += apr_time_from_sec(c->lifetime);
+    if (t > apr_time_now() && cache_generation(r, be, c, after)
+        && !memcmp(after, gen, TOKEN_CACHE_GENERATION)) {
+        token_cache_put(c->cache, gen, token, (double)t / APR_USEC_PER_SEC,
+                        user, "");
+    }
 }
 
 static auth_backend_status dbd_read(request_rec *r, const auth_backend *be,
                                     const char *token, const char **user,
                                     const char **claims)
 {
+    dbd_conf *c = be->strategy_ctx;
     dbd_call x;
     apr_dbd_results_t *res = NULL;
-    const char *args[2];
+    unsigned char gen[TOKEN_CACHE_GENERATION];
+    const char *args[2], *created = NULL, *ignored;
     auth_backend_status st;
+    apr_time_t now = apr_time_now();
+    int cached = 0;
 
     (void)claims;
     /* checked before any query: only what this strategy issues */
@@ -633,18 +743,27 @@ static auth_backend_status dbd_read(request_rec *r, const auth_backend *be,
                       "token is not an opaque token", be->name);
         return AUTH_BACKEND_NOT_MINE;
     }
+    if (c->cache && (cached = cache_generation(r, be, c, gen))
+        && token_cache_get(c->cache, gen, token,
+                           (double)now / APR_USEC_PER_SEC, r->pool, user,
+                           &ignored)) {
+        return AUTH_BACKEND_OK;
+    }
     call_init(&x, r, be);
     if (!call_open(&x)) {
         return AUTH_BACKEND_UNAVAILABLE;
     }
     args[0] = token;
-    args[1] = utc_text(r->pool, apr_time_now()
-                       - apr_time_from_sec(x.c->lifetime), x.c->dialect);
+    args[1] = utc_text(r->pool, now - apr_time_from_sec(c->lifetime),
+                       c->dialect);
     st = call_run(&x, STMT_SELECT, args, &res, NULL);
     if (st == AUTH_BACKEND_OK) {
-        st = select_user(&x, res, user);
+        st = select_user(&x, res, user, cached ? &created : NULL);
     }
     call_close(&x);
+    if (st == AUTH_BACKEND_OK && cached) {
+        cache_remember(r, be, c, gen, token, *user, created);
+    }
     return st;
 }
 

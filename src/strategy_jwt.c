@@ -526,8 +526,8 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
                       "backend '%s': the token is not a JWT", be->name);
         return AUTH_BACKEND_NOT_MINE;
     }
-    if (c->cache && token_cache_get(c->cache, token, now, r->pool, user,
-                                    claims)) {
+    if (c->cache && token_cache_get(c->cache, NULL, token, now, r->pool,
+                                    user, claims)) {
         return AUTH_BACKEND_OK;
     }
     if (!(header = segment_json(r->pool, token, dot1 - token, &header_text,
@@ -574,8 +574,8 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
         *claims = apr_pstrmemdup(r->pool, (const char *)payload_text,
                                  payload_len);
         if (c->cache) {
-            token_cache_put(c->cache, token, exp + (double)c->leeway, *user,
-                            *claims);
+            token_cache_put(c->cache, NULL, token, exp + (double)c->leeway,
+                            *user, *claims);
         }
     }
 

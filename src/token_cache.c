@@ -12,6 +12,11 @@
  * its slot, so memory stays bounded without LRU bookkeeping, and tokens
  * crafted to share a slot only evict each other.  One mutex guards it; it
  * is held for a compare and a copy.
+ *
+ * A cache may follow a generation of its store (the dbd strategy's SQLite
+ * file): entries are put and found under the generation the caller read,
+ * and a different one empties the cache, so nothing read before a change
+ * of the store is found after it.
  */
 
 #include "auth_backend.h"
@@ -33,6 +38,7 @@ struct token_cache {
     apr_thread_mutex_t *lock;
     cache_entry *slots;
     unsigned int nslots;
+    unsigned char generation[TOKEN_CACHE_GENERATION];  /* of the entries */
 };
 
 static apr_status_t cache_free(void *data)
@@ -72,15 +78,29 @@ static cache_entry *slot_of(const token_cache *c, const char *token,
                      % c->nslots];
 }
 
-int token_cache_get(token_cache *c, const char *token, double now,
-                    apr_pool_t *p, const char **user, const char **claims)
+/* Under the lock: 1 if the entries belong to generation GEN (NULL: the
+ * caller has none); else forgets them all, for GEN is newer, or at worst
+ * a request's older view, which only costs lookups. */
+static int same_generation(token_cache *c, const unsigned char *gen)
+{
+    if (!gen || !memcmp(c->generation, gen, TOKEN_CACHE_GENERATION)) {
+        return 1;
+    }
+    cache_free(c);
+    memcpy(c->generation, gen, TOKEN_CACHE_GENERATION);
+    return 0;
+}
+
+int token_cache_get(token_cache *c, const unsigned char *gen,
+                    const char *token, double now, apr_pool_t *p,
+                    const char **user, const char **claims)
 {
     apr_size_t len = strlen(token);
     cache_entry *e = slot_of(c, token, len);
     int hit = 0;
 
     apr_thread_mutex_lock(c->lock);
-    if (e->data && e->token_len == len && !memcmp(e->data, token, len)) {
+    if (same_generation(c, gen) && e->data && e->token_len == len && !memcmp(e->data, token, len)) {
         if (now < e->valid_until) {
             /* copied out under the lock: the entry may be replaced as
              * soon as it is released */
@@ -98,7 +118,8 @@ int token_cache_get(token_cache *c, const char *token, double now,
     return hit;
 }
 
-void token_cache_put(token_cache *c, const char *token, double valid_until,
+void token_cache_put(token_cache *c, const unsigned char *gen,
+                     const char *token, double valid_until,
                      const char *user, const char *claims)
 {
     apr_size_t tlen = strlen(token), ulen = strlen(user);
@@ -114,6 +135,13 @@ void token_cache_put(token_cache *c, const char *token, double valid_until,
     memcpy(data + tlen + ulen + 2, claims, clen + 1);
 
     apr_thread_mutex_lock(c->lock);
+    if (gen && memcmp(c->generation, gen, TOKEN_CACHE_GENERATION)) {
+        /* read before the store changed (or before a request that saw
+         * the change emptied the cache): too old to keep */
+        apr_thread_mutex_unlock(c->lock);
+        free(data);
+        return;
+    }
     free(e->data);
     e->data = data;
     e->token_len = tlen;

@@ -49,6 +49,12 @@ OPTION_ERRORS = [
       "it has 2"]),
     ("blob-param", 'dbd "delete=DELETE FROM t WHERE token = %pDb"',
      ["it has a BLOB/CLOB parameter"]),
+    ("cache-negative", "dbd cache=-1",
+     ["cache must be a whole number from 0 to 65536"]),
+    ("cache-too-large", "dbd cache=65537",
+     ["cache must be a whole number from 0 to 65536"]),
+    ("cache-text", "dbd cache=on",
+     ["cache must be a whole number from 0 to 65536"]),
     ("unknown-option", "dbd prefix=x", ["unknown option 'prefix'"]),
     ("option-twice", "dbd table=a table=b",
      ["option 'table' is given more than once"]),
@@ -92,11 +98,39 @@ def test_main_server_backend_needs_main_dbdriver(httpd_config):
                        "the server configuration has no DBDriver")
 
 
+def test_cache_needs_sqlite(httpd_config):
+    h = httpd_config('DBDriver pgsql\nDBDParams "host=127.0.0.1 port=1"\n'
+                     + backend("dbd cache=1024"), modules=["dbd"])
+    assert_check_error(h, line_of(h, "<AuthBackend db>"),
+                       "cache= works with DBDriver sqlite3 only",
+                       "use cache=0")
+
+
+def test_cache_needs_the_built_in_select(httpd_config):
+    h = httpd_config(SQLITE + backend('dbd cache=1024 "select=SELECT login '
+                                      'FROM s WHERE id = %s"'),
+                     modules=["dbd"])
+    assert_check_error(h, line_of(h, "<AuthBackend db>"),
+                       "cache= works with the built-in select only",
+                       "drop select= or cache=")
+
+
+@pytest.mark.parametrize("params", ["tokens.sqlite", "file:/srv/t.sqlite",
+                                    ":memory:"])
+def test_cache_needs_an_absolute_path(httpd_config, params):
+    h = httpd_config('DBDriver sqlite3\nDBDParams "%s"\n' % params
+                     + backend("dbd cache=1024"), modules=["dbd"])
+    out = assert_check_error(h, line_of(h, "<AuthBackend db>"),
+                             "cache= needs DBDParams to be the SQLite "
+                             "file's absolute path")
+    assert params not in out
+
+
 def test_valid_configurations(httpd_config):
     # main server; a virtual host inheriting it; one with its own DBDriver;
     # custom statements with %% and every option
     conf = (SQLITE + backend("dbd table=tokens lifetime=60 create-table=on "
-                             "purge-interval=300")
+                             "purge-interval=300 cache=4096")
             + vhost(backend("dbd", name="inherits"))
             + vhost('DBDriver pgsql\nDBDParams "host=127.0.0.1 port=1"\n'
                     + backend("dbd create-table=off", name="own"))
@@ -104,7 +138,7 @@ def test_valid_configurations(httpd_config):
                       'note LIKE \'50%%\'" "insert=INSERT INTO s (id, '
                       'login) VALUES (%s, %s)" "delete=DELETE FROM s WHERE '
                       'id = %s" "purge=DELETE FROM s WHERE at < %pDz" '
-                      'purge-interval=0', name="custom"))
+                      'purge-interval=0 cache=0', name="custom"))
     assert_ok(httpd_config(conf, modules=["dbd"]))
 
 
