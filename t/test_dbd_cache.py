@@ -176,6 +176,45 @@ def test_a_delete_by_another_process_is_refused_at_once(server):
         assert whoami(server, "db", keep) == "keeper"
 
 
+@pytest.mark.parametrize("journal", ["DELETE", "TRUNCATE", "PERSIST",
+                                     "MEMORY", "OFF"])
+def test_every_rollback_journal_mode_of_the_writer_is_followed(server,
+                                                                journal):
+    # the journal mode is the writing connection's own choice
+    token = app_token(server, user="j")
+    assert status(server, "db", token) == 200
+    assert status(server, "db", token) == 200
+    db = sqlite3.connect(server.file, timeout=10)
+    try:
+        mode = db.execute("PRAGMA journal_mode=%s" % journal).fetchone()[0]
+        assert mode.upper() == journal
+        db.execute("DELETE FROM accesstoken WHERE token = ?", (token,))
+        db.commit()
+    finally:
+        db.close()
+    assert_401(get(server, "/db/api/data.json", token))
+
+
+def test_an_exclusive_mode_writer_is_followed(server):
+    # locking_mode=EXCLUSIVE: the first transaction changes the header,
+    # the later ones do not while the lock is kept
+    token = app_token(server, user="x")
+    assert status(server, "db", token) == 200
+    assert status(server, "db", token) == 200
+    db = sqlite3.connect(server.file, timeout=10, isolation_level=None)
+    try:
+        db.execute("PRAGMA locking_mode=EXCLUSIVE")
+        db.execute("INSERT INTO plaintokens VALUES (?, ?, ?)",
+                   (new_token(), sqlite_time(utcnow()), "first"))
+        assert_503(get(server, "/db/api/data.json", token))  # locked out
+        assert status(server, "db", token) == 503
+        db.execute("DELETE FROM accesstoken WHERE token = ?", (token,))
+        assert status(server, "db", token) == 503
+    finally:
+        db.close()
+    assert_401(get(server, "/db/api/data.json", token))
+
+
 def test_any_committed_change_is_seen_at_once(server):
     token = app_token(server, user="first")
     assert whoami(server, "db", token) == "first"
