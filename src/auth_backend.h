@@ -158,6 +158,8 @@ const char *b64url_encode(apr_pool_t *p, const unsigned char *in,
 
 /* Longer tokens are not cached: an entry holds the token and its claims. */
 #define TOKEN_CACHE_MAX_TOKEN 2048
+/* The largest cache= any strategy takes. */
+#define TOKEN_CACHE_MAX_SLOTS 65536
 
 /* The size of a store generation (sqlite_watch.c): bytes 24-39 of an
  * SQLite file. */

@@ -44,8 +44,8 @@
 #define SHARED_FIRST    (0x40000000 + 2)
 #define SHARED_SIZE     510
 
-#define HEADER_READ     40      /* through the bytes of the generation */
 #define GENERATION_AT   24
+#define HEADER_READ     (GENERATION_AT + TOKEN_CACHE_GENERATION)
 
 #define MAX_RETIRED     16      /* replacements; then: unreadable */
 

@@ -43,7 +43,6 @@
 #define MAX_IDENTIFIER          63        /* PostgreSQL's NAMEDATALEN - 1 */
 #define MAX_USER_LENGTH         1024
 #define CREATE_RETRY_SECONDS    10
-#define MAX_CACHE               65536
 #define WATCH_NOT_YET           0xff      /* no sqlite_watch_state */
 #define WATCHDOG_NAME           "auth_backend_dbd"
 
@@ -183,7 +182,8 @@ static const char *dbd_configure(cmd_parms *cmd, auth_backend *be,
         return err;
     }
     if ((v = auth_backend_option_take(opts, "cache"))
-        && (err = option_int(cmd->pool, "cache", v, 0, MAX_CACHE,
+        && (err = option_int(cmd->pool, "cache", v, 0,
+                             TOKEN_CACHE_MAX_SLOTS,
                              &c->cache_size))) {
         return err;
     }
@@ -460,7 +460,9 @@ static void dbd_child_init(apr_pool_t *pchild, server_rec *s,
                      "create its token cache; every token is looked up in "
                      "the database", be->name);
     }
-    apr_atomic_set32(&c->watch_state, WATCH_NOT_YET);
+    if (c->cache) {
+        apr_atomic_set32(&c->watch_state, WATCH_NOT_YET);
+    }
 }
 
 /* ---- statements ----------------------------------------------------------------- */
@@ -734,7 +736,7 @@ static auth_backend_status dbd_read(request_rec *r, const auth_backend *be,
     const char *args[2], *created = NULL, *ignored;
     auth_backend_status st;
     apr_time_t now = apr_time_now();
-    int cached = 0;
+    int watched = 0;                   /* GEN was read */
 
     (void)claims;
     /* checked before any query: only what this strategy issues */
@@ -743,10 +745,12 @@ static auth_backend_status dbd_read(request_rec *r, const auth_backend *be,
                       "token is not an opaque token", be->name);
         return AUTH_BACKEND_NOT_MINE;
     }
-    if (c->cache && (cached = cache_generation(r, be, c, gen))
+    if (c->cache && (watched = cache_generation(r, be, c, gen))
         && token_cache_get(c->cache, gen, token,
                            (double)now / APR_USEC_PER_SEC, r->pool, user,
                            &ignored)) {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "backend '%s': token "
+                      "found in the cache", be->name);
         return AUTH_BACKEND_OK;
     }
     call_init(&x, r, be);
@@ -758,10 +762,10 @@ static auth_backend_status dbd_read(request_rec *r, const auth_backend *be,
                        c->dialect);
     st = call_run(&x, STMT_SELECT, args, &res, NULL);
     if (st == AUTH_BACKEND_OK) {
-        st = select_user(&x, res, user, cached ? &created : NULL);
+        st = select_user(&x, res, user, watched ? &created : NULL);
     }
     call_close(&x);
-    if (st == AUTH_BACKEND_OK && cached) {
+    if (st == AUTH_BACKEND_OK && watched) {
         cache_remember(r, be, c, gen, token, *user, created);
     }
     return st;

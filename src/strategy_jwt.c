@@ -32,7 +32,6 @@
 #define MAX_LEEWAY          86400
 #define MAX_SUB_LENGTH      1024
 #define DEFAULT_CACHE       1024
-#define MAX_CACHE           65536
 
 enum key_family { FAMILY_HMAC, FAMILY_RSA, FAMILY_EC };
 
@@ -294,7 +293,8 @@ static const char *jwt_configure(cmd_parms *cmd, auth_backend *be,
     }
     c->cache_size = DEFAULT_CACHE;
     if ((v = auth_backend_option_take(opts, "cache"))
-        && (err = option_int(cmd->pool, "cache", v, 0, MAX_CACHE,
+        && (err = option_int(cmd->pool, "cache", v, 0,
+                             TOKEN_CACHE_MAX_SLOTS,
                              &c->cache_size))) {
         return err;
     }

@@ -30,7 +30,6 @@
 #define MAX_TIMEOUT_MS      60000
 #define MAX_PREFIX_LENGTH   1024
 #define MAX_USER_LENGTH     1024
-#define MAX_CACHE           65536
 
 typedef struct {
     redis_url url;
@@ -165,7 +164,8 @@ static const char *redis_configure(cmd_parms *cmd, auth_backend *be,
         return err;
     }
     if ((v = auth_backend_option_take(opts, "cache"))
-        && (err = option_int(cmd->pool, "cache", v, 0, MAX_CACHE,
+        && (err = option_int(cmd->pool, "cache", v, 0,
+                             TOKEN_CACHE_MAX_SLOTS,
                              &c->cache_size))) {
         return err;
     }
