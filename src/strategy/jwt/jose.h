@@ -157,6 +157,10 @@ apr_status_t jose_keyset_parse(apr_pool_t *p, const char *json,
 int jose_keyset_find(const jose_keyset *set, const char *kid, jose_alg alg,
                      const jose_key **cand, const char **reason);
 
+/* Whether a key of SET has KID: a token naming an unknown kid is what may
+ * trigger an early refresh of a fetched key set. */
+int jose_keyset_knows_kid(const jose_keyset *set, const char *kid);
+
 /* ---- JWS compact serialisation ------------------------------------------- */
 
 #define JOSE_MAX_TOKEN  16384
