@@ -173,7 +173,7 @@ typedef struct {
     apr_size_t header_len;
     const unsigned char *payload;     /* decoded, NUL-terminated */
     apr_size_t payload_len;
-    const char *signing_input;        /* the token's header.payload bytes */
+    const char *signing_input;        /* header.payload as in the token (a copy) */
     apr_size_t signing_input_len;
     const unsigned char *sig;
     apr_size_t sig_len;
