@@ -90,6 +90,7 @@ typedef struct jose_key {
     apr_size_t secret_len;
     EVP_MD *md[3];              /* SHA-256/384/512, fetched once if used */
     EVP_MAC_CTX *mac[3];        /* oct: HMAC keyed once, duplicated per call */
+    EVP_PKEY_CTX *verify[JOSE_ALG_COUNT];  /* RS/PS/ES: set up once, the same */
 } jose_key;
 
 /* The only text jose_key_from_pem accepts: PEM of a public key (SPKI), a

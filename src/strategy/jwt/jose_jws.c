@@ -232,28 +232,51 @@ static apr_size_t sig_size(const jose_key *k, jose_alg alg)
 
 /* ---- verification ------------------------------------------------------------------ */
 
-static apr_status_t verify_pkey(const jose_key *k, const jose_jws *jws)
+/* EdDSA: one-shot EVP_DigestVerify, the only interface it has. */
+static int verify_eddsa(const jose_key *k, const jose_jws *jws)
 {
-    unsigned char der[ECDSA_DER_MAX];
+    EVP_MD_CTX *ctx = sig_ctx(k, jws->alg, 0);
+    int rc = ctx ? EVP_DigestVerify(ctx, jws->sig, jws->sig_len,
+                                    (const unsigned char *)jws->signing_input,
+                                    jws->signing_input_len) : 0;
+
+    EVP_MD_CTX_free(ctx);
+    return rc;
+}
+
+/* RS/PS/ES: the key's template context for the alg, duplicated, over a
+ * digest made with the digest fetched at load. */
+static int verify_digest(const jose_key *k, const jose_jws *jws)
+{
+    unsigned char md[EVP_MAX_MD_SIZE], der[ECDSA_DER_MAX];
     const unsigned char *sig = jws->sig;
     size_t sig_len = jws->sig_len;
-    EVP_MD_CTX *ctx;
+    unsigned int md_len = 0;
+    EVP_PKEY_CTX *ctx;
     int rc = 0;
 
     if (alg_kty(jws->alg) == JOSE_KTY_EC) {
         if (!ecdsa_to_der(jws->sig, ecdsa_coord(jws->alg), der, &sig_len)) {
-            return APR_EINVAL;
+            return 0;
         }
         sig = der;
     }
-    if ((ctx = sig_ctx(k, jws->alg, 0))) {
-        /* one-shot: EdDSA allows nothing else */
-        rc = EVP_DigestVerify(ctx, sig, sig_len,
-                              (const unsigned char *)jws->signing_input,
-                              jws->signing_input_len);
+    if (!k->verify[jws->alg]
+        || !EVP_Digest(jws->signing_input, jws->signing_input_len, md,
+                       &md_len, k->md[jose_alg_hash(jws->alg)], NULL)
+        || !(ctx = EVP_PKEY_CTX_dup(k->verify[jws->alg]))) {
+        return 0;
     }
-    EVP_MD_CTX_free(ctx);
-    if (rc != 1) {
+    rc = EVP_PKEY_verify(ctx, sig, sig_len, md, md_len);
+    EVP_PKEY_CTX_free(ctx);
+    return rc;
+}
+
+static apr_status_t verify_pkey(const jose_key *k, const jose_jws *jws)
+{
+    /* only exactly 1 is a valid signature: 0 is a bad one, < 0 an error */
+    if ((jws->alg == JOSE_EDDSA ? verify_eddsa(k, jws)
+                                : verify_digest(k, jws)) != 1) {
         ERR_clear_error();      /* not to surface in another request's log */
         return APR_EINVAL;
     }
