@@ -511,7 +511,11 @@ static void test_key_rules(apr_pool_t *p)
                "\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a4\"}", 0, 0),
           "EC point not on the curve refused");
     CHECK(!jwk(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" A3_X "\",\"y\":"
-               "\"AQ\"}", 0, 0), "EC coordinate of the wrong length refused");
+               "\"" A3_Y "AAAA\"}", 0, 0) && strstr(why, "length"),
+          "EC coordinate longer than the field refused");
+    CHECK(!jwk(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" A3_X "\",\"y\":"
+               "\"AQ\"}", 0, 0) && strstr(why, "curve"),
+          "a short coordinate is padded, then checked on the curve");
     CHECK(!jwk(p, "{\"kty\":\"EC\",\"crv\":\"P-384\",\"alg\":\"ES256\",\"x\":"
                "\"" A3_X "\",\"y\":\"" A3_Y "\"}", 0, 0)
           && !jwk(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"alg\":\"ES384\",\"x\":"

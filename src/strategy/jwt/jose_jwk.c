@@ -193,8 +193,10 @@ static const struct {
     { "P-521", "secp521r1", 66 },
 };
 
-/* 0x04 ‖ x ‖ y, each coordinate the full size of the field (RFC 7518
- * §6.2.1.2), and d of the same size. */
+/* 0x04 ‖ x ‖ y, each coordinate the size of the field.  RFC 7518 §6.2.1.2
+ * wants them full size; shorter ones are left-padded because PyJWT before
+ * 2.8 writes them as minimal integers (every other P-521 key), and the
+ * number, checked on the curve below, is the same.  Longer is refused. */
 static EVP_PKEY *ec_key(jwk_reader *rd, const char *crv, int private)
 {
     OSSL_PARAM_BLD *bld = NULL;
@@ -217,14 +219,14 @@ static EVP_PKEY *ec_key(jwk_reader *rd, const char *crv, int private)
         || (private && !b64_member(rd, "d", 1, &d, &dlen))) {
         return NULL;
     }
-    if (xlen != c || ylen != c || (private && dlen != c)) {
+    if (!xlen || !ylen || xlen > c || ylen > c || (private && dlen > c)) {
         rd->reason = "EC coordinate of the wrong length for the curve";
         return NULL;
     }
-    pt = apr_palloc(rd->p, 1 + 2 * c);
+    pt = apr_pcalloc(rd->p, 1 + 2 * c);
     pt[0] = 0x04;
-    memcpy(pt + 1, x, c);
-    memcpy(pt + 1 + c, y, c);
+    memcpy(pt + 1 + c - xlen, x, xlen);
+    memcpy(pt + 1 + 2 * c - ylen, y, ylen);
     if ((bld = OSSL_PARAM_BLD_new())
         && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
                                            ec_curves[i].group, 0)
