@@ -14,7 +14,7 @@ jwt="$top/src/strategy/jwt"
 gcc -std=gnu99 -O2 -g -Wall -Wextra -Werror \
     -I"$jwt" -I"$top/t/unit" \
     $(pkg-config --cflags apr-1 apr-util-1 libcrypto jansson) \
-    -o "$out" "$top/t/unit/test_jose.c" "$top/t/unit/test_jose_bench.c" \
+    -o "$out" "$top/t/unit/test_jose.c" "$top/t/unit/test_jose_tools.c" \
     "$jwt/jose_key.c" "$jwt/jose_jwk.c" "$jwt/jose_jws.c" \
     $(pkg-config --libs apr-1 apr-util-1 libcrypto jansson)
 exec "$out" "$@"

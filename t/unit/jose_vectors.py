@@ -10,6 +10,12 @@ when it is installed (a comment line says when it is not).
 
     /usr/bin/python3 t/unit/jose_vectors.py > /tmp/v && test_jose --vectors /tmp/v
 
+The other direction: test_jose --sign prints the engine's tokens in the
+same format, and --check verifies them with PyJWT (TAP, exit status 1 on a
+failure):
+
+    test_jose --sign > /tmp/s && /usr/bin/python3 t/unit/jose_vectors.py --check /tmp/s
+
 Run by Debian's /usr/bin/python3, which sees Debian's python3-* packages.
 """
 
@@ -109,7 +115,41 @@ def jwcrypto_tokens():
              token)
 
 
+def unb64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def check(path):
+    """PyJWT verifies every token of PATH with its key and algorithm."""
+    count = failures = 0
+    with open(path) as f:
+        for text in f:
+            fields = text.split()
+            if not fields or fields[0].startswith("#"):
+                continue
+            lib, alg, kind, key, token = fields
+            count += 1
+            try:
+                if kind == "secret":
+                    key = unb64(key)
+                elif kind == "pem":
+                    key = serialization.load_pem_public_key(unb64(key))
+                else:
+                    key = jwt.get_algorithm_by_name(alg).from_jwk(key)
+                jwt.decode(token, key, algorithms=[alg],
+                           audience="fastapi-users:auth")
+                print("ok %d - PyJWT verifies %s %s" % (count, lib, alg))
+            except Exception as e:  # every failure is a test failure
+                failures += 1
+                print("not ok %d - PyJWT verifies %s %s: %s"
+                      % (count, lib, alg, e))
+    print("1..%d" % count)
+    return 1 if failures or not count else 0
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--check":
+        return check(sys.argv[2])
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pyjwt(rsa_key)
     jwcrypto_tokens()

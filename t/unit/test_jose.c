@@ -5,6 +5,8 @@
  *   test_jose --bench          µs per verification, per algorithm
  *   test_jose --vectors FILE   tokens of other implementations (made by
  *                              t/unit/jose_vectors.py) must all verify
+ *   test_jose --sign           tokens of the engine, for jose_vectors.py --check
+ * The last three are in test_jose_tools.c.
  */
 
 #include "jose.h"
@@ -20,6 +22,8 @@
 #include "tap.h"
 
 void jose_bench(apr_pool_t *p);
+int jose_vectors(apr_pool_t *p, const char *path);
+void jose_sign_vectors(apr_pool_t *p);
 
 /* ---- RFC examples ---------------------------------------------------------- */
 
@@ -553,61 +557,6 @@ static void test_key_rules(apr_pool_t *p)
     EVP_PKEY_free(small);
 }
 
-/* ---- tokens of other implementations ---------------------------------------------- */
-
-/* One line per token: LIBRARY ALG KIND KEY TOKEN, KIND being jwk (compact
- * JSON), pem or secret (both base64url); '#' starts a comment. */
-static void check_vector(apr_pool_t *p, char *line)
-{
-    char *last, *lib = apr_strtok(line, " \n", &last);
-    char *alg = apr_strtok(NULL, " \n", &last), *kind = apr_strtok(NULL, " \n",
-                                                                  &last);
-    char *key = apr_strtok(NULL, " \n", &last), *token = apr_strtok(NULL,
-                                                                   " \n",
-                                                                   &last);
-    jose_alg a = alg ? jose_alg_from_name(alg, strlen(alg)) : 0;
-    jose_key *k = NULL;
-    unsigned char *raw;
-    apr_ssize_t n;
-
-    if (!lib || *lib == '#') {
-        return;
-    }
-    if (!token || !a) {
-        CHECK(0, "vector line: LIBRARY ALG KIND KEY TOKEN");
-        return;
-    }
-    if (!strcmp(kind, "jwk")) {
-        k = jwk(p, key, JOSE_ALG_BIT(a), 0);
-    }
-    else if ((n = jose_b64url_decode(p, key, strlen(key), &raw)) >= 0) {
-        if (!strcmp(kind, "pem")) {
-            jose_key_from_pem(p, (char *)raw, n, JOSE_ALG_BIT(a), NULL, &k, &why);
-        }
-        else {
-            jose_key_from_secret(p, raw, n, JOSE_ALG_BIT(a), NULL, &k, &why);
-        }
-    }
-    CHECK(verifies(p, k, token), apr_psprintf(p, "%s %s (%s key)%s%s", lib,
-                                              alg, kind, k ? "" : ": ",
-                                              k ? "" : why));
-}
-
-static void read_vectors(apr_pool_t *p, const char *path)
-{
-    FILE *f = fopen(path, "r");
-    static char line[65536];
-
-    if (!f) {
-        CHECK(0, "the vectors file opens");
-        return;
-    }
-    while (fgets(line, sizeof(line), f)) {
-        check_vector(p, line);
-    }
-    fclose(f);
-}
-
 int main(int argc, char **argv)
 {
     apr_pool_t *p;
@@ -615,11 +564,16 @@ int main(int argc, char **argv)
 
     apr_initialize();
     apr_pool_create(&p, NULL);
+    /* the optional modes live in t/unit/test_jose_tools.c */
     if (argc == 3 && !strcmp(argv[1], "--vectors")) {
-        read_vectors(p, argv[2]);
+        return jose_vectors(p, argv[2]);
     }
-    else if (argc == 2 && !strcmp(argv[1], "--bench")) {
-        jose_bench(p);          /* t/unit/test_jose_bench.c */
+    if (argc == 2 && !strcmp(argv[1], "--bench")) {
+        jose_bench(p);
+        return 0;
+    }
+    if (argc == 2 && !strcmp(argv[1], "--sign")) {
+        jose_sign_vectors(p);
         return 0;
     }
     else {

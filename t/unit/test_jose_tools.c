@@ -1,7 +1,15 @@
-/* test_jose --bench: µs per token for each algorithm (parse + verify, and
- * verify alone), and the alternatives the engine was chosen against.  A
+/* The optional modes of test_jose.
+ *
+ * --bench: µs per token for each algorithm (parse + verify, and verify
+ * alone), and the alternatives the engine was chosen against.  A
  * benchmark, not a test: it prints figures and never fails.  Short loops
- * (about 3 s in all) on purpose: the machine is shared. */
+ * (about 3 s in all) on purpose: the machine is shared.
+ *
+ * --vectors FILE: tokens made by other implementations
+ * (t/unit/jose_vectors.py), one TAP line each.
+ *
+ * --sign: tokens made by the engine, one per algorithm, in the same line
+ * format, for jose_vectors.py --check to verify with PyJWT. */
 
 #include "jose.h"
 
@@ -13,8 +21,11 @@
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <string.h>
+#include "tap.h"
 
 void jose_bench(apr_pool_t *p);
+int jose_vectors(apr_pool_t *p, const char *path);
+void jose_sign_vectors(apr_pool_t *p);
 
 #define PAYLOAD "{\"sub\":\"6f1c2a9e-3b7d-4c1e-9a5f-2d8e7b6c4a10\",\"aud\":" \
                 "[\"fastapi-users:auth\"],\"exp\":4102444800}"
@@ -189,4 +200,128 @@ void jose_bench(apr_pool_t *p)
              &vk)) {
         bench_alg(p, sk, vk, JOSE_EDDSA, 5000);
     }
+}
+
+/* ---- tokens of other implementations ---------------------------------------- */
+
+static jose_key *vector_key(apr_pool_t *p, const char *kind, const char *key,
+                            jose_alg a, const char **why)
+{
+    unsigned char *raw;
+    jose_key *k = NULL;
+    json_t *j;
+    apr_ssize_t n;
+
+    if (!strcmp(kind, "jwk")) {
+        j = json_loads(key, 0, NULL);
+        jose_key_from_jwk(p, j, JOSE_ALG_BIT(a), 0, &k, why);
+        json_decref(j);
+    }
+    else if ((n = jose_b64url_decode(p, key, strlen(key), &raw)) < 0) {
+        *why = "KEY is not base64url";
+    }
+    else if (!strcmp(kind, "pem")) {
+        jose_key_from_pem(p, (char *)raw, n, JOSE_ALG_BIT(a), NULL, &k, why);
+    }
+    else {
+        jose_key_from_secret(p, raw, n, JOSE_ALG_BIT(a), NULL, &k, why);
+    }
+    return k;
+}
+
+/* One line per token: LIBRARY ALG KIND KEY TOKEN, KIND being jwk (compact
+ * JSON), pem or secret (both base64url); '#' starts a comment. */
+static void check_vector(apr_pool_t *p, char *line)
+{
+    char *last, *lib = apr_strtok(line, " \n", &last);
+    char *alg = apr_strtok(NULL, " \n", &last);
+    char *kind = apr_strtok(NULL, " \n", &last);
+    char *key = apr_strtok(NULL, " \n", &last);
+    char *token = apr_strtok(NULL, " \n", &last);
+    jose_alg a = alg ? jose_alg_from_name(alg, strlen(alg)) : 0;
+    const char *why = "no key";
+    jose_key *k;
+    jose_jws *jws;
+    int ok;
+
+    if (!lib || *lib == '#') {
+        return;
+    }
+    if (!token || !a) {
+        CHECK(0, "vector line: LIBRARY ALG KIND KEY TOKEN");
+        return;
+    }
+    ok = (k = vector_key(p, kind, key, a, &why))
+         && jose_jws_parse(p, token, strlen(token), &jws, &why) == APR_SUCCESS
+         && jose_jws_verify(k, jws, &why) == APR_SUCCESS;
+    CHECK(ok, apr_psprintf(p, "%s %s (%s key)%s%s", lib, alg, kind,
+                           ok ? "" : ": ", ok ? "" : why));
+}
+
+int jose_vectors(apr_pool_t *p, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    static char line[65536];
+
+    if (!f) {
+        CHECK(0, "the vectors file opens");
+        return tap_done();
+    }
+    while (fgets(line, sizeof(line), f)) {
+        check_vector(p, line);
+    }
+    fclose(f);
+    return tap_done();
+}
+
+/* ---- tokens of the engine, for other implementations --------------------------- */
+
+static void sign_vector(apr_pool_t *p, EVP_PKEY *pk, jose_alg alg)
+{
+    const char *hdr = apr_psprintf(p, "{\"alg\":\"%s\",\"typ\":\"JWT\"}",
+                                   jose_alg_name(alg));
+    const char *token, *why;
+    jose_key *sk, *vk;
+    BIO *b = BIO_new(BIO_s_mem());
+    char *pem;
+    long n;
+
+    PEM_write_bio_PUBKEY(b, pk);
+    n = BIO_get_mem_data(b, &pem);
+    if (load(p, pk, alg, &sk, &vk)
+        && jose_jws_sign(p, sk, hdr, PAYLOAD, &token, &why) == APR_SUCCESS) {
+        printf("jose %s pem %s %s\n", jose_alg_name(alg),
+               jose_b64url_encode(p, (unsigned char *)pem, n), token);
+    }
+    BIO_free(b);
+}
+
+void jose_sign_vectors(apr_pool_t *p)
+{
+    static const unsigned char secret[64] = "a 64-byte HMAC secret for HS512, "
+                                            "and HS256 and HS384 too, ok.";
+    static const char *const curves[] = { "P-256", "P-384", "P-521" };
+    const char *token, *why;
+    jose_key *k;
+    int a;
+
+    for (a = JOSE_HS256; a <= JOSE_HS512; a++) {
+        if (jose_key_from_secret(p, secret, 64, JOSE_ALG_BIT(a), NULL, &k,
+                                 &why) == APR_SUCCESS
+            && jose_jws_sign(p, k, apr_psprintf(p, "{\"alg\":\"%s\"}",
+                             jose_alg_name(a)), PAYLOAD, &token, &why)
+               == APR_SUCCESS) {
+            printf("jose %s secret %s %s\n", jose_alg_name(a),
+                   jose_b64url_encode(p, secret, 64), token);
+        }
+    }
+    for (a = JOSE_RS256; a <= JOSE_PS512; a++) {
+        sign_vector(p, EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048), a);
+    }
+    for (a = JOSE_ES256; a <= JOSE_ES512; a++) {
+        sign_vector(p, EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+                                         curves[a - JOSE_ES256]), a);
+    }
+    sign_vector(p, EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), JOSE_EDDSA);
+    sign_vector(p, EVP_PKEY_Q_keygen(NULL, NULL, "ED448"), JOSE_EDDSA);
 }
