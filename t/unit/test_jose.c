@@ -25,7 +25,7 @@ void jose_bench(apr_pool_t *p);
 int jose_vectors(apr_pool_t *p, const char *path);
 void jose_sign_vectors(apr_pool_t *p);
 
-/* ---- RFC examples ---------------------------------------------------------- */
+/* ---- RFC examples ------------------------------------------------------- */
 
 #define RFC_PAYLOAD "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6" \
                     "Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
@@ -92,7 +92,7 @@ static const char jwks_b[] = "{\"keys\":[{\"kty\":\"RSA\",\"use\":\"sig\","
     "BLdh5gFENabWnU5m1ZqZPdwS-qo-meMvVfJb6jJVWRpl2SUtCnYG2C32qvbWbjZ_jBPD5eun"
     "qsIo1vQ\",\"e\":\"AQAB\",\"x5c\":[\"MIIDQjCCAiqgAwIBAgIGATz/FuLiMA0G\"]}]}";
 
-/* ---- helpers ------------------------------------------------------------------ */
+/* ---- helpers ------------------------------------------------------------ */
 
 static const char *why;     /* the last reason, for a look in a debugger */
 
@@ -222,7 +222,7 @@ static int keys_for(apr_pool_t *p, const test_keys *t, jose_alg alg,
                        : t->ed25519, bit, priv, pub);
 }
 
-/* ---- the tests ------------------------------------------------------------------ */
+/* ---- the tests ---------------------------------------------------------- */
 
 static void test_rfc_vectors(apr_pool_t *p)
 {
@@ -406,6 +406,12 @@ static void test_alg_rules(apr_pool_t *p, const test_keys *t)
     CHECK(jose_key_from_pem(p, pem, strlen(pem), JOSE_ALG_BIT(JOSE_ES256),
                             NULL, &hs, &why) != APR_SUCCESS,
           "an RSA PEM for ES256 is refused");
+    CHECK(!verifies(p, hs, forge(p, "{\"alg\":\"HS256\"}", "{}", "")),
+          "empty signature");
+}
+
+static void test_header_rules(apr_pool_t *p)
+{
     CHECK(!parses(p, forge(p, "{\"alg\":\"none\"}", "{}", ""))
           && !parses(p, forge(p, "{\"alg\":\"None\"}", "{}", ""))
           && !parses(p, forge(p, "{\"alg\":\"hs256\"}", "{}", "AA")),
@@ -434,8 +440,6 @@ static void test_alg_rules(apr_pool_t *p, const test_keys *t)
           "a kid with a NUL or not a string refused");
     CHECK(!parses(p, forge(p, "[\"alg\"]", "{}", "AA")),
           "a header that is no object");
-    CHECK(!verifies(p, hs, forge(p, "{\"alg\":\"HS256\"}", "{}", "")),
-          "empty signature");
 }
 
 /* A.1's token with its signature part replaced. */
@@ -511,6 +515,11 @@ static void test_key_rules(apr_pool_t *p)
           && strstr(why, "8192"), "RSA 16384-bit JWK refused");
     CHECK(!jwk(p, "{\"kty\":\"RSA\",\"alg\":\"RS256\",\"n\":\"" A2_N "\","
                "\"e\":\"AAE\"}", 0, 0), "RSA exponent 1 refused");
+    EVP_PKEY_free(small);
+}
+
+static void test_ec_key_rules(apr_pool_t *p)
+{
     CHECK(!jwk(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" A3_X "\",\"y\":"
                "\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a4\"}", 0, 0),
           "EC point not on the curve refused");
@@ -530,6 +539,12 @@ static void test_key_rules(apr_pool_t *p)
     CHECK(!jwk(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"alg\":\"RS256\",\"x\":"
                "\"" A3_X "\",\"y\":\"" A3_Y "\"}", 0, 0),
           "alg inconsistent with kty refused");
+}
+
+static void test_other_key_rules(apr_pool_t *p)
+{
+    jose_key *k;
+
     CHECK(!jwk(p, "{\"kty\":\"XYZ\"}", 0, 0) && !jwk(p, "{\"k\":\"AA\"}", 0, 0),
           "unknown or missing kty refused");
     CHECK(!jwk(p, "{\"kty\":\"oct\",\"alg\":\"HS256\",\"k\":\"AAAAAAAAAAAAAAAA"
@@ -554,7 +569,6 @@ static void test_key_rules(apr_pool_t *p)
           "a 40-byte secret serves HS256 only");
     CHECK(jose_key_from_pem(p, "junk", 4, JOSE_ALGS_RS, NULL, &k, &why)
           != APR_SUCCESS, "junk PEM refused");
-    EVP_PKEY_free(small);
 }
 
 int main(int argc, char **argv)
@@ -583,8 +597,11 @@ int main(int argc, char **argv)
         test_keyset_rules(p);
         test_round_trips(p, &keys);
         test_alg_rules(p, &keys);
+        test_header_rules(p);
         test_encoding(p);
         test_key_rules(p);
+        test_ec_key_rules(p);
+        test_other_key_rules(p);
         free_keys(&keys);
     }
     apr_pool_destroy(p);        /* the keys' cleanups free their EVP objects */

@@ -202,7 +202,7 @@ void jose_bench(apr_pool_t *p)
     }
 }
 
-/* ---- tokens of other implementations ---------------------------------------- */
+/* ---- tokens of other implementations ------------------------------------ */
 
 static jose_key *vector_key(apr_pool_t *p, const char *kind, const char *key,
                             jose_alg a, const char **why)
@@ -274,7 +274,7 @@ int jose_vectors(apr_pool_t *p, const char *path)
     return tap_done();
 }
 
-/* ---- tokens of the engine, for other implementations --------------------------- */
+/* ---- tokens of the engine, for other implementations -------------------- */
 
 static void sign_vector(apr_pool_t *p, EVP_PKEY *pk, jose_alg alg)
 {

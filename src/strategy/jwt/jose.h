@@ -39,7 +39,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-/* ---- algorithms ---------------------------------------------------------- */
+/* ---- algorithms --------------------------------------------------------- */
 
 typedef enum {
     JOSE_ALG_UNKNOWN = 0,   /* also "none": never accepted */
@@ -69,7 +69,7 @@ const char *jose_alg_name(jose_alg alg);
  * JOSE_ALG_UNKNOWN. */
 jose_alg jose_alg_from_name(const char *name, apr_size_t len);
 
-/* ---- keys ----------------------------------------------------------------- */
+/* ---- keys --------------------------------------------------------------- */
 
 typedef enum { JOSE_KTY_OCT = 1, JOSE_KTY_RSA, JOSE_KTY_EC, JOSE_KTY_OKP }
     jose_kty;
@@ -113,7 +113,7 @@ apr_status_t jose_key_from_jwk(apr_pool_t *p, json_t *jwk,
                                unsigned int allowed, int allow_private,
                                jose_key **key, const char **reason);
 
-/* ---- key sets -------------------------------------------------------------- */
+/* ---- key sets ----------------------------------------------------------- */
 
 #define JOSE_MAX_KEYS        100    /* a JWKS with more is refused whole */
 #define JOSE_MAX_JWKS_BYTES  (1024 * 1024)
@@ -162,7 +162,7 @@ int jose_keyset_find(const jose_keyset *set, const char *kid, jose_alg alg,
  * trigger an early refresh of a fetched key set. */
 int jose_keyset_knows_kid(const jose_keyset *set, const char *kid);
 
-/* ---- JWS compact serialisation ------------------------------------------- */
+/* ---- JWS compact serialisation ------------------------------------------ */
 
 #define JOSE_MAX_TOKEN  16384
 
@@ -174,7 +174,7 @@ typedef struct {
     apr_size_t header_len;
     const unsigned char *payload;     /* decoded, NUL-terminated */
     apr_size_t payload_len;
-    const char *signing_input;        /* header.payload as in the token (a copy) */
+    const char *signing_input;        /* header.payload, copied as sent */
     apr_size_t signing_input_len;
     const unsigned char *sig;
     apr_size_t sig_len;
@@ -200,7 +200,7 @@ apr_status_t jose_jws_sign(apr_pool_t *p, const jose_key *key,
                            const char *header_json, const char *payload_json,
                            const char **token, const char **reason);
 
-/* ---- base64url (RFC 7515 §2, strict) ---------------------------------------- */
+/* ---- base64url (RFC 7515 §2, strict) ------------------------------------ */
 
 /* Decodes into a NUL-terminated pool buffer; -1 unless IN is the
  * canonical unpadded encoding of something. */
@@ -209,7 +209,7 @@ apr_ssize_t jose_b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
 char *jose_b64url_encode(apr_pool_t *p, const unsigned char *in,
                          apr_size_t len);
 
-/* ---- for the engine's own files ---------------------------------------------- */
+/* ---- for the engine's own files ----------------------------------------- */
 
 /* Index 0/1/2 of SHA-256/384/512 for ALG; -1 for EdDSA. */
 int jose_alg_hash(jose_alg alg);

@@ -287,11 +287,12 @@ static EVP_PKEY *okp_key(jwk_reader *rd, const char *crv, int private)
  * (and signing, when it is loaded as a private key). */
 static const char *check_usage(json_t *jwk)
 {
-    json_t *use = json_object_get(jwk, "use"), *ops = json_object_get(jwk,
-                                                                    "key_ops");
+    json_t *use = json_object_get(jwk, "use");
+    json_t *ops = json_object_get(jwk, "key_ops");
     size_t i;
 
-    if (use && (!json_is_string(use) || strcmp(json_string_value(use), "sig"))) {
+    if (use && (!json_is_string(use)
+                || strcmp(json_string_value(use), "sig"))) {
         return "use is not sig";
     }
     if (!ops) {
@@ -376,7 +377,7 @@ apr_status_t jose_key_from_jwk(apr_pool_t *p, json_t *jwk,
     return jose_key_wrap(p, pkey, alg, allowed, kid, private, key, reason);
 }
 
-/* ---- key sets -------------------------------------------------------------- */
+/* ---- key sets ----------------------------------------------------------- */
 
 jose_keyset *jose_keyset_make(apr_pool_t *p)
 {

@@ -42,7 +42,7 @@ static apr_size_t ecdsa_coord(jose_alg a)
     return a == JOSE_ES256 ? 32 : a == JOSE_ES384 ? 48 : 66;
 }
 
-/* ---- parsing ------------------------------------------------------------------ */
+/* ---- parsing ------------------------------------------------------------ */
 
 /* Header members that would have us trust a key or semantics the token
  * brings along (RFC 8725 §3.10 and §2.4). */
@@ -147,7 +147,7 @@ apr_status_t jose_jws_parse(apr_pool_t *p, const char *token, apr_size_t len,
     return APR_SUCCESS;
 }
 
-/* ---- the primitives ---------------------------------------------------------------- */
+/* ---- the primitives ----------------------------------------------------- */
 
 static int hmac(const jose_key *k, int h, const void *in, apr_size_t len,
                 unsigned char *mac, size_t *mac_len)
@@ -230,7 +230,7 @@ static apr_size_t sig_size(const jose_key *k, jose_alg alg)
     return 0;
 }
 
-/* ---- verification ------------------------------------------------------------------ */
+/* ---- verification ------------------------------------------------------- */
 
 /* EdDSA: one-shot EVP_DigestVerify, the only interface it has. */
 static int verify_eddsa(const jose_key *k, const jose_jws *jws)
@@ -318,7 +318,7 @@ apr_status_t jose_jws_verify(const jose_key *key, const jose_jws *jws,
     return APR_SUCCESS;
 }
 
-/* ---- signing ----------------------------------------------------------------------- */
+/* ---- signing ------------------------------------------------------------ */
 
 /* DER from OpenSSL back to JOSE's R ‖ S, each left-padded to C bytes. */
 static int der_to_ecdsa(const unsigned char *der, size_t der_len,

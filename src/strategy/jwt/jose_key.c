@@ -103,7 +103,7 @@ unsigned int jose_kty_algs(jose_kty kty, const char *curve, int pss_only)
     return 0;
 }
 
-/* ---- base64url ------------------------------------------------------------ */
+/* ---- base64url ---------------------------------------------------------- */
 
 /* 0..63, or 64 for anything outside the URL-safe alphabet ('=' too). */
 static const unsigned char b64_value[256] = {
@@ -183,7 +183,7 @@ char *jose_b64url_encode(apr_pool_t *p, const unsigned char *in,
     return out;
 }
 
-/* ---- keys ------------------------------------------------------------------ */
+/* ---- keys --------------------------------------------------------------- */
 
 static apr_status_t key_cleanup(void *data)
 {
