@@ -17,6 +17,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
@@ -180,12 +181,27 @@ static const char *sign(apr_pool_t *p, const jose_key *k, jose_alg alg,
 /* Keys generated here: one per family, used by the round trips and the
  * benchmark. */
 typedef struct {
-    EVP_PKEY *rsa, *ec[3], *ed25519, *ed448;
+    EVP_PKEY *rsa, *rsa_pss, *ec[3], *ed25519, *ed448;
 } test_keys;
+
+/* EVP_PKEY_Q_keygen of OpenSSL 3.0 takes a size for "RSA" only. */
+static EVP_PKEY *rsa_pss_keygen(void)
+{
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA-PSS", NULL);
+    EVP_PKEY *k = NULL;
+
+    if (c && EVP_PKEY_keygen_init(c) == 1
+        && EVP_PKEY_CTX_set_rsa_keygen_bits(c, 2048) == 1) {
+        EVP_PKEY_generate(c, &k);
+    }
+    EVP_PKEY_CTX_free(c);
+    return k;
+}
 
 static void make_keys(test_keys *t)
 {
     t->rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    t->rsa_pss = rsa_pss_keygen();
     t->ec[0] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     t->ec[1] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
     t->ec[2] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
@@ -196,6 +212,7 @@ static void make_keys(test_keys *t)
 static void free_keys(test_keys *t)
 {
     EVP_PKEY_free(t->rsa);
+    EVP_PKEY_free(t->rsa_pss);
     EVP_PKEY_free(t->ec[0]);
     EVP_PKEY_free(t->ec[1]);
     EVP_PKEY_free(t->ec[2]);
@@ -373,6 +390,10 @@ static void test_round_trips(apr_pool_t *p, const test_keys *t)
           && verifies(p, pub, sign(p, priv, JOSE_RS384, "{}"))
           && verifies(p, pub, sign(p, priv, JOSE_PS512, "{}")),
           "an RSA key serves RS* and PS* only when the caller allows both");
+    CHECK(pem_pair(p, t->rsa_pss, JOSE_ALG_BIT(JOSE_PS384), &priv, &pub)
+          && verifies(p, pub, sign(p, priv, JOSE_PS384, "{}"))
+          && !pem_pair(p, t->rsa_pss, JOSE_ALGS_RS, &priv, &pub),
+          "an RSA-PSS key serves PS* and never RS*");
 }
 
 /* The refusals of RFC 8725 and of jose.h. */
@@ -571,40 +592,46 @@ static void test_other_key_rules(apr_pool_t *p)
           != APR_SUCCESS, "junk PEM refused");
 }
 
+static void run_tests(apr_pool_t *p)
+{
+    test_keys keys;
+
+    make_keys(&keys);
+    test_rfc_vectors(p);
+    test_jwks(p);
+    test_keyset_rules(p);
+    test_round_trips(p, &keys);
+    test_alg_rules(p, &keys);
+    test_header_rules(p);
+    test_encoding(p);
+    test_key_rules(p);
+    test_ec_key_rules(p);
+    test_other_key_rules(p);
+    free_keys(&keys);
+}
+
 int main(int argc, char **argv)
 {
     apr_pool_t *p;
-    test_keys keys;
+    int rc = 0;
 
     apr_initialize();
     apr_pool_create(&p, NULL);
     /* the optional modes live in t/unit/test_jose_tools.c */
     if (argc == 3 && !strcmp(argv[1], "--vectors")) {
-        return jose_vectors(p, argv[2]);
+        rc = jose_vectors(p, argv[2]);
     }
-    if (argc == 2 && !strcmp(argv[1], "--bench")) {
+    else if (argc == 2 && !strcmp(argv[1], "--bench")) {
         jose_bench(p);
-        return 0;
     }
-    if (argc == 2 && !strcmp(argv[1], "--sign")) {
+    else if (argc == 2 && !strcmp(argv[1], "--sign")) {
         jose_sign_vectors(p);
-        return 0;
     }
     else {
-        make_keys(&keys);
-        test_rfc_vectors(p);
-        test_jwks(p);
-        test_keyset_rules(p);
-        test_round_trips(p, &keys);
-        test_alg_rules(p, &keys);
-        test_header_rules(p);
-        test_encoding(p);
-        test_key_rules(p);
-        test_ec_key_rules(p);
-        test_other_key_rules(p);
-        free_keys(&keys);
+        run_tests(p);
+        rc = tap_done();
     }
     apr_pool_destroy(p);        /* the keys' cleanups free their EVP objects */
     apr_terminate();
-    return tap_done();
+    return rc;
 }
