@@ -11,7 +11,7 @@
 
 #include "fuzz.h"
 
-#include "../src/strategy_jwt.c"
+#include "../src/strategy/jwt/jwt.c"
 #include "jwt_backends.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -20,7 +20,7 @@
 
 #include <openssl/hmac.h>
 
-#include "../src/strategy_jwt.c"
+#include "../src/strategy/jwt/jwt.c"
 #include "jwt_backends.h"
 
 typedef enum { ACCEPT, UNSURE, REFUSE } verdict;

@@ -1,9 +1,12 @@
 #!/bin/sh
 # Builds the module in _build/ (out of tree).  Extra arguments go to
-# configure, e.g. --enable-werror.
+# configure, e.g. --enable-werror.  src/sources.am, the list of sources
+# that Makefile.am includes, is written first (scripts/sources.sh).
 set -eu
 cd "$(dirname "$0")/.."
+scripts/sources.sh
 [ -x configure ] && [ configure -nt configure.ac ] && [ Makefile.in -nt Makefile.am ] \
+    && [ Makefile.in -nt src/sources.am ] \
     || autoreconf -fi >/dev/null
 mkdir -p _build
 cd _build
