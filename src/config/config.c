@@ -92,6 +92,27 @@ static int backend_name_is_valid(const char *name)
     return c != name && c - name <= 64;
 }
 
+/* The one NAME of "<AuthBackend NAME>" (ARG up to END, its '>'). */
+static const char *section_name(cmd_parms *cmd, const char *arg,
+                                const char *end, const char **name)
+{
+    const char *args = apr_pstrndup(cmd->temp_pool, arg, end - arg);
+
+    *name = ap_getword_conf(cmd->pool, &args);
+    if (!**name) {
+        return "<AuthBackend> needs a name: <AuthBackend NAME>";
+    }
+    if (*ap_getword_conf(cmd->temp_pool, &args)) {
+        return "<AuthBackend> takes exactly one name";
+    }
+    if (!backend_name_is_valid(*name)) {
+        return apr_psprintf(cmd->pool, "<AuthBackend %s>: a backend name is "
+                            "1 to 64 letters, digits, '-', '_' or '.'",
+                            *name);
+    }
+    return NULL;
+}
+
 const char *cmd_backend_section(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     const char *endp = ap_strrchr_c(arg, '>');
@@ -101,7 +122,7 @@ const char *cmd_backend_section(cmd_parms *cmd, void *mconfig, const char *arg)
     ap_conf_vector_t *section_vector;
     const auth_backend *other;
     auth_backend *be;
-    const char *args, *name, *err;
+    const char *name, *err;
     int old_override = cmd->override;
 
     (void)mconfig;
@@ -111,18 +132,8 @@ const char *cmd_backend_section(cmd_parms *cmd, void *mconfig, const char *arg)
     if (!endp) {
         return "<AuthBackend> directive missing closing '>'";
     }
-    args = apr_pstrndup(cmd->temp_pool, arg, endp - arg);
-    name = ap_getword_conf(cmd->pool, &args);
-    if (!*name) {
-        return "<AuthBackend> needs a name: <AuthBackend NAME>";
-    }
-    if (*ap_getword_conf(cmd->temp_pool, &args)) {
-        return "<AuthBackend> takes exactly one name";
-    }
-    if (!backend_name_is_valid(name)) {
-        return apr_psprintf(cmd->pool, "<AuthBackend %s>: a backend name is "
-                            "1 to 64 letters, digits, '-', '_' or '.'",
-                            name);
+    if ((err = section_name(cmd, arg, endp, &name))) {
+        return err;
     }
     other = apr_hash_get(sconf->backends, name, APR_HASH_KEY_STRING);
     if (other && other->server == cmd->server) {

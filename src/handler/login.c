@@ -331,30 +331,18 @@ static void equalize_timing(authn_status res, apr_time_t elapsed)
     }
 }
 
-int login_handler(request_rec *r)
-{
-    form_field fields[FIELD_COUNT] = {
-        { "username", NULL, 0, 0 }, { "password", NULL, 0, 0 },
-        { "grant_type", NULL, 0, 0 }, { "next", NULL, 0, 0 }
-    };
-    auth_backend_dir_conf *conf;
-    const auth_backend *be;
-    apr_array_header_t *pairs = NULL;
-    body_limit *limit;
-    apr_array_header_t *problems;
-    const char *length, *user, *token = NULL, *to;
-    authn_status res;
-    auth_backend_status st;
-    apr_time_t started;
-    apr_int64_t wait;
-    throttle_ticket *ticket;
-    int rc;
+/* The steps of a login answer GO_ON, or the answer to send: a refusal
+ * that wrote its JSON body is OK, so OK cannot mean "go on". */
+#define GO_ON DECLINED
 
-    if (!r->handler || strcmp(r->handler, AUTH_BACKEND_LOGIN_HANDLER)) {
-        return DECLINED;
-    }
-    request_state(r)->json_errors = 1;
-    conf = ap_get_module_config(r->per_dir_config, &auth_backend_module);
+/* What must hold before the body is read: a POST, a backend, a request
+ * from this site when the token would travel by itself, a form not over
+ * AuthBackendLoginMaxBody.  GO_ON and *BE, or the answer. */
+static int login_precheck(request_rec *r, const auth_backend_dir_conf *conf,
+                          const auth_backend **be)
+{
+    const char *length;
+    int rc;
 
     if (r->method_number != M_POST) {
         apr_table_setn(r->headers_out, "Allow", "POST");
@@ -364,8 +352,8 @@ int login_handler(request_rec *r)
                                              r->method));
     }
     if (!conf->backend_names
-        || !(be = backend_find(r, APR_ARRAY_IDX(conf->backend_names, 0,
-                                                const char *)))) {
+        || !(*be = backend_find(r, APR_ARRAY_IDX(conf->backend_names, 0,
+                                                 const char *)))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s at %s needs an "
                       "AuthBackendProvider naming a defined backend",
                       AUTH_BACKEND_LOGIN_HANDLER,
@@ -374,7 +362,7 @@ int login_handler(request_rec *r)
     }
     /* login CSRF: another site must not log the browser in (as the
      * attacker, say) with a token the browser then sends by itself */
-    if (be->transport->ambient
+    if ((*be)->transport->ambient
         && (rc = csrf_check(r, conf, "login")) != OK) {
         return refuse(r, rc, json_detail(r->pool, "Forbidden"), 0, NULL,
                       "not sent from this site");
@@ -392,8 +380,18 @@ int login_handler(request_rec *r)
                       "body_too_large",
                       "the body is larger than AuthBackendLoginMaxBody");
     }
+    return GO_ON;
+}
 
-    limit = apr_palloc(r->pool, sizeof(*limit));
+/* Reads the form, at most AuthBackendLoginMaxBody of it, into FIELDS:
+ * GO_ON, or the answer. */
+static int login_read_form(request_rec *r, const auth_backend_dir_conf *conf,
+                           form_field *fields)
+{
+    apr_array_header_t *pairs = NULL, *problems;
+    body_limit *limit = apr_palloc(r->pool, sizeof(*limit));
+    int rc;
+
     limit->remaining = conf->login_max_body;
     ap_add_input_filter(AUTH_BACKEND_LIMIT_FILTER, limit, r, r->connection);
     rc = ap_parse_form_data(r, NULL, &pairs, -1,
@@ -413,7 +411,19 @@ int login_handler(request_rec *r)
                       json_field_errors(r->pool, problems), 1,
                       "invalid_form", "a form field is missing or invalid");
     }
-    user = fields[FIELD_USERNAME].value;
+    return GO_ON;
+}
+
+/* The password check, throttled, in about the same time for an unknown
+ * user as for a known one.  GO_ON, or the answer. */
+static int login_check_user(request_rec *r, const auth_backend_dir_conf *conf,
+                            const auth_backend *be, form_field *fields)
+{
+    const char *user = fields[FIELD_USERNAME].value;
+    throttle_ticket *ticket;
+    apr_time_t started;
+    apr_int64_t wait;
+    authn_status res;
 
     r->user = (char *)user;     /* for the providers and the access log */
     if ((wait = throttle_acquire(r, be, user, &ticket)) > 0) {
@@ -440,7 +450,32 @@ int login_handler(request_rec *r)
                       user);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    return GO_ON;
+}
 
+int login_handler(request_rec *r)
+{
+    form_field fields[FIELD_COUNT] = {
+        { "username", NULL, 0, 0 }, { "password", NULL, 0, 0 },
+        { "grant_type", NULL, 0, 0 }, { "next", NULL, 0, 0 }
+    };
+    auth_backend_dir_conf *conf;
+    const auth_backend *be = NULL;
+    const char *user, *token = NULL, *to;
+    auth_backend_status st;
+    int rc;
+
+    if (!r->handler || strcmp(r->handler, AUTH_BACKEND_LOGIN_HANDLER)) {
+        return DECLINED;
+    }
+    request_state(r)->json_errors = 1;
+    conf = ap_get_module_config(r->per_dir_config, &auth_backend_module);
+    if ((rc = login_precheck(r, conf, &be)) != GO_ON
+        || (rc = login_read_form(r, conf, fields)) != GO_ON
+        || (rc = login_check_user(r, conf, be, fields)) != GO_ON) {
+        return rc;
+    }
+    user = fields[FIELD_USERNAME].value;
     st = be->strategy->write(r, be, user, &token);
     if (st != AUTH_BACKEND_OK) {
         return status_for(st) == HTTP_UNAUTHORIZED

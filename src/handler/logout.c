@@ -27,6 +27,24 @@ static int logout_done(request_rec *r, const auth_backend_dir_conf *conf,
     return rc;
 }
 
+/* Already logged out (the cookie expired, say): a person still expects the
+ * logged-out page, and a stale cookie can go. */
+static int logged_out_already(request_rec *r,
+                              const auth_backend_dir_conf *conf)
+{
+    int i;
+
+    for (i = 0; i < conf->backend_names->nelts; i++) {
+        const auth_backend *be =
+            backend_find(r, APR_ARRAY_IDX(conf->backend_names, i,
+                                          const char *));
+        if (be && be->transport->ambient) {
+            be->transport->logout_response(r, be);
+        }
+    }
+    return browser_see_other(r, conf->logout_redirect);
+}
+
 int logout_handler(request_rec *r)
 {
     auth_backend_dir_conf *conf;
@@ -81,18 +99,7 @@ int logout_handler(request_rec *r)
     audit_log(r, AUDIT_LOGOUT_REJECTED, "no_valid_token", NULL, NULL,
               "401: no valid token of this location's backends", NULL);
     if (conf->logout_redirect && browser_navigation(r)) {
-        /* Already logged out (the cookie expired, say): a person still
-         * expects the logged-out page, and a stale cookie can go. */
-        int i;
-
-        for (i = 0; i < conf->backend_names->nelts; i++) {
-            be = backend_find(r, APR_ARRAY_IDX(conf->backend_names, i,
-                                               const char *));
-            if (be && be->transport->ambient) {
-                be->transport->logout_response(r, be);
-            }
-        }
-        return browser_see_other(r, conf->logout_redirect);
+        return logged_out_already(r, conf);
     }
     backends_challenge(r, conf->backend_names, ap_auth_name(r));
     return json_respond(r, HTTP_UNAUTHORIZED,

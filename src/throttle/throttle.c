@@ -401,6 +401,27 @@ static void unlock(request_rec *r)
     }
 }
 
+/* A login refused for LIMIT (BY_*): audited, and the seconds to wait. */
+static apr_int64_t throttled(request_rec *r, const auth_backend *be,
+                             const throttle_limits *t, const char *user,
+                             int limit, apr_time_t wait)
+{
+    apr_int64_t secs = (wait + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC;
+    const char *extra[3];
+
+    extra[0] = "retry_after";
+    extra[1] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, secs);
+    extra[2] = NULL;
+    audit_log(r, AUDIT_LOGIN_THROTTLED,
+              limit == BY_USER ? "user_limit" : "address_limit", user, be,
+              apr_psprintf(r->pool, "%u failed logins within %"
+                           APR_INT64_T_FMT " s for this %s; the password "
+                           "is not checked", t->max[limit],
+                           t->period[limit], counter_name[limit]),
+              extra);
+    return secs;
+}
+
 apr_int64_t throttle_acquire(request_rec *r, const auth_backend *be,
                              const char *user, throttle_ticket **ticket)
 {
@@ -455,20 +476,7 @@ apr_int64_t throttle_acquire(request_rec *r, const auth_backend *be,
         return 0;
     }
     if (wait) {
-        apr_int64_t secs = (wait + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC;
-        const char *extra[3];
-
-        extra[0] = "retry_after";
-        extra[1] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, secs);
-        extra[2] = NULL;
-        audit_log(r, AUDIT_LOGIN_THROTTLED,
-                  limit == BY_USER ? "user_limit" : "address_limit", user, be,
-                  apr_psprintf(r->pool, "%u failed logins within %"
-                               APR_INT64_T_FMT " s for this %s; the password "
-                               "is not checked", t->max[limit],
-                               t->period[limit], counter_name[limit]),
-                  extra);
-        return secs;
+        return throttled(r, be, t, user, limit, wait);
     }
     *ticket = tk;
     return 0;

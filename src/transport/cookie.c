@@ -107,6 +107,28 @@ static const char *attributes(apr_pool_t *p, const char *domain,
                        NULL);
 }
 
+/* What browsers would refuse, refused here rather than in silence. */
+static const char *browsers_accept(apr_pool_t *p, const char *name,
+                                   const char *samesite, int secure,
+                                   const char *domain, const char *path)
+{
+    if (!strcmp(samesite, "none") && !secure) {
+        return "samesite=none requires secure=on: browsers drop a "
+               "SameSite=None cookie that is not Secure";
+    }
+    if (!strncasecmp(name, "__Secure-", 9) && !secure) {
+        return apr_psprintf(p, "a cookie named '%s' requires secure=on (the "
+                            "__Secure- prefix)", name);
+    }
+    if (!strncasecmp(name, "__Host-", 7)
+        && (!secure || domain || strcmp(path, "/"))) {
+        return apr_psprintf(p, "a cookie named '%s' requires secure=on, "
+                            "path=/ and no domain (the __Host- prefix)",
+                            name);
+    }
+    return NULL;
+}
+
 static const char *cookie_configure(cmd_parms *cmd, auth_backend *be,
                                     apr_array_header_t *opts, void **ctx)
 {
@@ -165,22 +187,10 @@ static const char *cookie_configure(cmd_parms *cmd, auth_backend *be,
         return err;
     }
 
-    /* What browsers would refuse, refused here rather than in silence. */
-    if (!strcmp(samesite, "none") && !secure) {
-        return "samesite=none requires secure=on: browsers drop a "
-               "SameSite=None cookie that is not Secure";
+    if ((err = browsers_accept(cmd->pool, c->name, samesite, secure, domain,
+                               path))) {
+        return err;
     }
-    if (!strncasecmp(c->name, "__Secure-", 9) && !secure) {
-        return apr_psprintf(cmd->pool, "a cookie named '%s' requires "
-                            "secure=on (the __Secure- prefix)", c->name);
-    }
-    if (!strncasecmp(c->name, "__Host-", 7)
-        && (!secure || domain || strcmp(path, "/"))) {
-        return apr_psprintf(cmd->pool, "a cookie named '%s' requires "
-                            "secure=on, path=/ and no domain (the __Host- "
-                            "prefix)", c->name);
-    }
-
     c->set_attrs = attributes(cmd->pool, domain, httponly, max_age, path,
                               samesite, secure);
     c->clear_attrs = attributes(cmd->pool, domain, httponly, "0", path,
