@@ -237,27 +237,34 @@ def check_directives():
 
 # ---- c) options -----------------------------------------------------------------
 
-def option_names(text):
-    """(name, position) of the option names a transport/strategy source takes."""
+def option_names(rel, text, sources):
+    """(name, file, line) of the option names a transport/strategy source takes:
+    string literals passed with opts, and the names of a table (defined in this file or
+    in another source under src/) whose entries are passed with opts."""
     out = []
     for m in re.finditer(r"\bopts\s*,\s*\"([a-z][a-z0-9-]*)\"", text):
-        out.append((m.group(1), m.start(1)))
+        out.append((m.group(1), rel, lineno(text, m.start(1))))
     for m in re.finditer(r"\bopts\s*,\s*([A-Za-z_]\w*)\s*\[[^\]]*\]\s*\.\s*\w+", text):
-        table = re.search(r"\b" + re.escape(m.group(1))
-                          + r"\s*\[[^\]]*\]\s*=\s*\{(.*?)\}\s*;", text, re.S)
+        pattern = re.compile(r"\b" + re.escape(m.group(1))
+                             + r"\s*\[[^\]]*\]\s*=\s*\{(.*?)\}\s*;", re.S)
+        where = [(rel, text)] + [(r, t) for r, t in sources if r != rel]
+        for trel, ttext in where:
+            table = pattern.search(ttext)
+            if table:
+                break
         if not table:
-            out.append((None, m.start()))
+            out.append((None, rel, lineno(text, m.start())))
             continue
         for e in re.finditer(r"\{\s*\"([a-z][a-z0-9-]*)\"", table.group(1)):
-            out.append((e.group(1), table.start(1) + e.start(1)))
+            out.append((e.group(1), trel, lineno(ttext, table.start(1) + e.start(1))))
     return out
 
 
 def check_options():
     groups = {}     # page -> [(name, file, line)]
-    for rel in c_sources():
-        if not rel.startswith("src" + os.sep):
-            continue
+    sources = [(rel, strip_c_comments(read(rel))) for rel in c_sources()
+               if rel.startswith("src" + os.sep)]
+    for rel, text in sources:
         sub = rel[len("src" + os.sep):].replace(os.sep, "/")
         s = re.search(r"(?:^|/)strategy[_/]([a-z0-9]+)", sub)
         t = re.search(r"(?:^|/)transport[_/]", sub)
@@ -267,14 +274,13 @@ def check_options():
             page = "docs/transports.md"
         else:
             continue
-        text = strip_c_comments(read(rel))
         found = groups.setdefault(page, [])
-        for name, pos in option_names(text):
+        for name, orel, line in option_names(rel, text, sources):
             if name is None:
-                error(rel, lineno(text, pos), "option names taken from a table that "
+                error(orel, line, "option names taken from a table that "
                       "check-docs.py cannot find: teach it how this file parses options")
                 continue
-            found.append((name, rel, lineno(text, pos)))
+            found.append((name, orel, line))
     conf = read(SAMPLE_CONF) if os.path.exists(os.path.join(REPO, SAMPLE_CONF)) else ""
     if not groups:
         error("src", 1, "no transport or strategy source found under src/")
