@@ -4,7 +4,7 @@ refusal, failed and throttled login, at LogLevel trace8:
 
 - each event is there with its reason, in the one format, at its level;
 - no token, password or secret used in the run is anywhere in the logs;
-- the README's fail2ban filter, run by fail2ban-regex and by Python's re,
+- the shipped fail2ban filter, run by fail2ban-regex and by Python's re,
   finds exactly the failed and address-throttled clients, and no address
   that a client wrote into a user name or a Referer.
 """
@@ -432,12 +432,15 @@ def test_no_token_password_or_secret_in_any_log(run):
 # ---- fail2ban ------------------------------------------------------------------
 
 def readme_block(first_line):
-    with open(os.path.join(REPO, "README.md")) as f:
-        text = f.read()
-    for block in re.findall(r"```ini\n(.*?)```", text, re.S):
-        if block.startswith(first_line):
-            return block
-    raise AssertionError("README has no ini block " + first_line)
+    """The shipped fail2ban file whose first line is first_line, a comment
+    naming where it is installed: "# /etc/fail2ban/filter.d/X.conf" is
+    conf/fail2ban/filter.d/X.conf (docs/throttling-and-audit.md: fail2ban)."""
+    path = os.path.join(REPO, "conf", first_line[len("# /etc/"):])
+    with open(path) as f:
+        block = f.read()
+    if not block.startswith(first_line):
+        raise AssertionError(path + " does not start with " + first_line)
+    return block
 
 
 def expected_bans(found):
@@ -448,7 +451,7 @@ def expected_bans(found):
 
 
 def filter_regexes():
-    """The README filter's failregex lines, as Python regexes."""
+    """The shipped filter's failregex lines, as Python regexes."""
     block = readme_block("# /etc/fail2ban/filter.d/apache-auth-backend.conf")
     prefix = re.search(r"^_prefix = (.*)$", block, re.M).group(1)
     lines = re.search(r"^failregex = (.*?)^ignoreregex", block,
@@ -493,7 +496,7 @@ def test_the_readme_fail2ban_filter_with_fail2ban_regex(run, tmp_path):
 
 def test_the_readme_jail_is_a_valid_fail2ban_configuration(tmp_path):
     """fail2ban-client --test reads a configuration directory holding the
-    README's filter and jail (and fail2ban's own defaults)."""
+    shipped filter and jail (and fail2ban's own defaults)."""
     etc = "/etc/fail2ban"
     conf = tmp_path / "fail2ban"
     subprocess.run(["cp", "-r", etc, str(conf)], check=True)
@@ -509,7 +512,7 @@ def test_the_readme_jail_is_a_valid_fail2ban_configuration(tmp_path):
     out = subprocess.run(["fail2ban-client", "-c", str(conf), "--test"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
-    # the jail is read, with the README's filter and the log
+    # the jail is read, with the shipped filter and the log
     out = subprocess.run(["fail2ban-client", "-c", str(conf), "-d"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
