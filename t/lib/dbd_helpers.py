@@ -1,6 +1,8 @@
 """Shared by the dbd strategy tests: configuration pieces, the three HTTP
 operations, and timestamps written the way fastapi-users writes them."""
 
+import os
+import pwd
 import re
 import secrets
 import subprocess
@@ -120,3 +122,21 @@ def ago(seconds):
 def sqlite_time(dt):
     """created_at as fastapi-users (SQLAlchemy) stores it on SQLite."""
     return dt.astimezone(timezone.utc).strftime(SQLITE_TIME)
+
+
+WWW = pwd.getpwnam("www-data") if os.geteuid() == 0 else None
+
+
+def make_db_dir(h):
+    """A directory the children (User www-data) can create files in, as
+    SQLite needs for its journal."""
+    d = h.path("db")
+    os.makedirs(d)
+    if WWW:
+        os.chown(d, WWW.pw_uid, WWW.pw_gid)
+    return d
+
+
+def give_to_www(path):
+    if WWW:
+        os.chown(path, WWW.pw_uid, WWW.pw_gid)

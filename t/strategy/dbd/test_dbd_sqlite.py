@@ -3,7 +3,6 @@ and logout; the lifetime; custom tables and statements; create-table; the
 purge; rows shared with fastapi-users; injection-shaped input; faults."""
 
 import os
-import pwd
 import re
 import sqlite3
 import time
@@ -11,9 +10,10 @@ import uuid
 
 import pytest
 
-from dbd_helpers import (ALIASES, SQLITE_TIME_RE, ago, assert_401,
-                         assert_503, backend, get, login, logout, new_token,
-                         sqlite_time, users_file, utcnow, whoami)
+from dbd_helpers import (ALIASES, SQLITE_TIME_RE, WWW, ago, assert_401,
+                         assert_503, backend, get, give_to_www, login, logout,
+                         make_db_dir, new_token, sqlite_time, users_file,
+                         utcnow, whoami)
 from harness import session
 
 ALICE = "alice"
@@ -44,24 +44,6 @@ CUSTOM = ('"select=SELECT login FROM sessions WHERE sid = %s AND issued >= '
           '%s AND revoked = 0" "insert=INSERT INTO sessions (sid, login, '
           'issued) VALUES (%s, %s, %s)" "delete=UPDATE sessions SET revoked '
           '= 1 WHERE sid = %s"')
-
-WWW = pwd.getpwnam("www-data") if os.geteuid() == 0 else None
-
-
-def make_db_dir(h):
-    """A directory the children (User www-data) can create files in, as
-    SQLite needs for its journal."""
-    d = h.path("db")
-    os.makedirs(d)
-    if WWW:
-        os.chown(d, WWW.pw_uid, WWW.pw_gid)
-    return d
-
-
-def give_to_www(path):
-    if WWW:
-        os.chown(path, WWW.pw_uid, WWW.pw_gid)
-
 
 @pytest.fixture(scope="module")
 def server(httpd_factory):

@@ -23,9 +23,8 @@ import time
 import pytest
 
 from dbd_helpers import (ALIASES, ago, assert_401, assert_503, backend, get,
-                         login, logout, new_token, sqlite_time, users_file,
-                         utcnow, whoami)
-from test_dbd_sqlite import give_to_www, make_db_dir
+                         give_to_www, login, logout, make_db_dir, new_token,
+                         sqlite_time, users_file, utcnow, whoami)
 
 ALICE = "alice"
 PENDING_BYTE = 0x40000000

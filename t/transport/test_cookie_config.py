@@ -3,7 +3,7 @@ every mistake fails `apache2 -t` with the file, the line and the reason."""
 
 import pytest
 
-from test_config import (GOOD_STRATEGY, assert_ok, assert_syntax_error,
+from config_check import (GOOD_STRATEGY, assert_ok, assert_syntax_error,
                          backend, line_of, location)
 
 

@@ -16,112 +16,14 @@ never hard-coded) and the specific reason; the valid cases assert
 """
 
 import os
-import re
 import subprocess
 
 import pytest
 
-# ---- configuration snippets ---------------------------------------------------
-
-SECRET_FILE = "@ROOT@/secret"
-GOOD_STRATEGY = "jwt secret=file:" + SECRET_FILE
-
-
-def backend(name="api", transport="bearer", strategy=GOOD_STRATEGY):
-    """An <AuthBackend> section; transport/strategy None leave the line out."""
-    lines = ["<AuthBackend %s>" % name]
-    if transport is not None:
-        lines.append("    AuthBackendTransport %s" % transport)
-    if strategy is not None:
-        lines.append("    AuthBackendStrategy %s" % strategy)
-    lines.append("</AuthBackend>")
-    return "\n".join(lines) + "\n"
-
-
-def location(path, *backends, extra=""):
-    """A <Location> protected by BACKENDS (tried in that order)."""
-    return ("<Location %s>\n"
-            "    AuthType backend\n"
-            "    AuthName %s\n"
-            "    AuthBackendProvider %s\n"
-            "%s"
-            "    Require valid-user\n"
-            "</Location>\n" % (path, path.strip("/") or "root",
-                               " ".join(backends), extra))
-
-
-def vhost(body):
-    return "<VirtualHost 127.0.0.1:@PORT@>\n%s</VirtualHost>\n" % body
-
-
-# ---- helpers --------------------------------------------------------------------
-
-
-@pytest.fixture
-def make(httpd_config, keydir):
-    """make(conf, files=None) -> Httpd with a 0600 secret file in its root.
-
-    @KEYS@ in CONF is the directory of the session's openssl keys."""
-
-    def _make(conf, **kw):
-        h = httpd_config(conf.replace("@KEYS@", str(keydir)), **kw)
-        h.write("secret", "x" * 40, mode=0o600)
-        return h
-
-    return _make
-
-
-def line_of(h, text, occurrence=None):
-    """1-based line number of the line of h's config file containing TEXT.
-
-    Without OCCURRENCE the text must be on exactly one line."""
-    with open(h.conf_path) as f:
-        found = [n for n, line in enumerate(f, 1) if text in line]
-    if occurrence is None:
-        assert len(found) == 1, "%r is on lines %s" % (text, found)
-        return found[0]
-    return found[occurrence - 1]
-
-
-def output(result):
-    return result.stdout + result.stderr
-
-
-def assert_syntax_error(h, line, *reasons):
-    """-t fails on LINE of h's config with a message holding all REASONS."""
-    r = h.check()
-    out = output(r)
-    assert r.returncode != 0, out
-    assert "Syntax OK" not in out
-    m = re.search(r"Syntax error on line (\d+) of (.*):\n(.*)", out)
-    assert m, out
-    assert (int(m.group(1)), m.group(2)) == (line, h.conf_path), out
-    for reason in reasons:
-        assert reason in m.group(3), out
-    return out
-
-
-def assert_check_error(h, line, *reasons):
-    """-t fails with a check_config line "FILE:LINE: ..." holding REASONS."""
-    r = h.check()
-    out = output(r)
-    assert r.returncode != 0, out
-    assert "Syntax OK" not in out
-    where = "%s:%d: " % (h.conf_path, line)
-    logged = [ln for ln in out.splitlines() if where in ln]
-    assert logged, "no %r in:\n%s" % (where, out)
-    for reason in reasons:
-        assert any(reason in ln.split(where, 1)[1] for ln in logged), out
-    return out
-
-
-def assert_ok(h):
-    r = h.check()
-    out = output(r)
-    assert r.returncode == 0, out
-    assert "Syntax OK" in out
-    return out
-
+import conf
+from conf import vhost
+from config_check import (GOOD_STRATEGY, assert_check_error, assert_ok,
+                          assert_syntax_error, backend, line_of, location)
 
 # ---- option words ---------------------------------------------------------------
 
@@ -516,12 +418,10 @@ ALIAS = ("<AuthnProviderAlias file myalias>\n"
 
 
 def login_location(provider):
-    return ("<Location /auth/jwt/login>\n"
-            "    SetHandler auth-backend-login\n"
-            "    AuthBackendProvider api\n"
-            "    AuthBackendLoginProvider %s\n"
-            "    AuthUserFile @ROOT@/htpasswd\n"
-            "</Location>\n" % provider)
+    return conf.login_location("/auth/jwt/login", "api",
+                               "AuthBackendLoginProvider %s" % provider,
+                               "AuthUserFile @ROOT@/htpasswd", users=None,
+                               require="")
 
 
 def test_login_provider_unknown(make):

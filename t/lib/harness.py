@@ -17,7 +17,7 @@ import time
 import requests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+REPO = os.path.dirname(os.path.dirname(HERE))
 APACHE2 = os.environ.get("HTTPD", "/usr/sbin/apache2")
 MODDIR = "/usr/lib/apache2/modules"
 MODULE = os.environ.get(

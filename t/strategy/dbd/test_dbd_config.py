@@ -4,21 +4,16 @@ and DBDriver by the strategy's check_config (which -t runs too)."""
 
 import pytest
 
-from test_config import (assert_check_error, assert_ok, assert_syntax_error,
-                         line_of)
+import conf
+from conf import vhost
+from config_check import (assert_check_error, assert_ok, assert_syntax_error,
+                          line_of)
 
 SQLITE = 'DBDriver sqlite3\nDBDParams "@ROOT@/tokens.sqlite"\n'
 
 
 def backend(strategy="dbd", name="db"):
-    return ("<AuthBackend %s>\n"
-            "    AuthBackendTransport bearer\n"
-            "    AuthBackendStrategy %s\n"
-            "</AuthBackend>\n" % (name, strategy))
-
-
-def vhost(body):
-    return "<VirtualHost 127.0.0.1:@PORT@>\n%s</VirtualHost>\n" % body
+    return conf.backend(name, strategy)
 
 
 # id, strategy line, reasons

@@ -4,8 +4,8 @@ needed: nothing connects at startup."""
 
 import pytest
 
-from test_config import (assert_ok, assert_syntax_error, backend, line_of,
-                         location, make, output)  # noqa: F401 (fixture)
+from config_check import (assert_ok, assert_syntax_error, backend, line_of,
+                          location)
 
 PASSWORD = "hunter2-s3cret"
 
