@@ -12,6 +12,7 @@ import tempfile
 
 import pytest
 
+import conf
 from dbd_helpers import backend as dbd_backend, login, users_file
 from harness import session
 from tokens import fastapi_users_token
@@ -28,15 +29,8 @@ printf '{"REMOTE_USER":"%s","AUTH_TYPE":"%s","AUTH_BACKEND":"%s","role":"%s"}\\n
 
 
 def basic(path, providers, rules="Require valid-user", extra=""):
-    return """
-<Location %s>
-    AuthType Basic
-    AuthName "tokens"
-    AuthBasicProvider %s
-    %s
-    %s
-</Location>
-""" % (path, providers, rules, extra)
+    return conf.location(path, providers, rules, extra, name="tokens",
+                         authtype="Basic")
 
 
 CONF = """

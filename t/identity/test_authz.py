@@ -5,6 +5,7 @@ composition with <RequireAll>, <RequireAny> and Require not."""
 
 import pytest
 
+import conf
 from harness import session
 from tokens import fastapi_users_token
 
@@ -13,15 +14,7 @@ OTHER_SECRET = "authz-other-0123456789-abcdefghijklmnop"
 
 
 def loc(path, rules, backends="api", extra=""):
-    return """
-<Location /%s>
-    AuthType backend
-    AuthName "authz"
-    AuthBackendProvider %s
-    %s
-    %s
-</Location>
-""" % (path, backends, rules, extra)
+    return conf.location("/" + path, backends, rules, extra, name="authz")
 
 
 CONF = """

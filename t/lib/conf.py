@@ -10,14 +10,14 @@ Directive lines are emitted in the order given; empty pieces are left out.
 
 
 def _lines(pieces):
-    """PIECES (strings, each one or several directive lines) indented by
-    four spaces where they are not indented already."""
+    """The lines of PIECES (strings, each one or several directive lines),
+    indented by four spaces."""
     out = []
     for piece in pieces:
         if not piece:
             continue
         for line in piece.rstrip("\n").split("\n"):
-            out.append(line if not line or line[0] in " \t" else "    " + line)
+            out.append("    " + line if line else line)
     return out
 
 

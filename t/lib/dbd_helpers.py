@@ -8,6 +8,7 @@ import secrets
 import subprocess
 from datetime import datetime, timedelta, timezone
 
+import conf
 from harness import session
 
 PASSWORD = "dbd-Pa55word"
@@ -21,25 +22,10 @@ def endpoints(name):
     """A protected location, a login and a logout location for backend
     NAME: /NAME/api/..., /NAME/env (REMOTE_USER), /NAME/login,
     /NAME/logout."""
-    return """
-<LocationMatch "^/%(n)s/(api|env)">
-    AuthType backend
-    AuthName "%(n)s"
-    AuthBackendProvider %(n)s
-    Require valid-user
-</LocationMatch>
-<Location /%(n)s/login>
-    SetHandler auth-backend-login
-    AuthBackendProvider %(n)s
-    AuthUserFile @ROOT@/users
-    Require all granted
-</Location>
-<Location /%(n)s/logout>
-    SetHandler auth-backend-logout
-    AuthBackendProvider %(n)s
-    Require all granted
-</Location>
-""" % {"n": name}
+    return (conf.location("^/%s/(api|env)" % name, name, name=name,
+                          match=True)
+            + conf.login_location("/%s/login" % name, name)
+            + conf.logout_location("/%s/logout" % name, name))
 
 
 ALIASES = """
@@ -49,9 +35,7 @@ ScriptAliasMatch "^/[^/]+/env$" "@ROOT@/cgi/env"
 
 
 def backend(name, options=""):
-    return ("<AuthBackend %s>\n    AuthBackendTransport bearer\n"
-            "    AuthBackendStrategy dbd %s\n</AuthBackend>\n"
-            % (name, options)) + endpoints(name)
+    return conf.backend(name, "dbd %s" % options) + endpoints(name)
 
 
 def users_file(*names):

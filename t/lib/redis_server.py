@@ -15,6 +15,7 @@ import time
 
 import redis
 
+import conf
 from harness import free_port
 
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -247,36 +248,17 @@ ScriptAliasMatch "^/who/[^/]+$" "@ROOT@/cgi/env"
 def backend_conf(name, strategy, users="@ROOT@/users"):
     """<AuthBackend NAME> (bearer + STRATEGY) and its locations (see
     backend_locations).  Add ROUTES once."""
-    return """
-<AuthBackend %(n)s>
-    AuthBackendTransport bearer
-    AuthBackendStrategy %(s)s
-</AuthBackend>
-""" % {"n": name, "s": strategy} + backend_locations(name, users)
+    return conf.backend(name, strategy) + backend_locations(name, users)
 
 
 def backend_locations(name, users="@ROOT@/users"):
     """The locations of backend NAME: /p/NAME/... (protected files),
     /who/NAME (protected CGI showing REMOTE_USER), /login/NAME (checking
     passwords against USERS) and /logout/NAME."""
-    return """<LocationMatch "^/(p|who)/%(n)s(/|$)">
-    AuthType backend
-    AuthName "%(n)s"
-    AuthBackendProvider %(n)s
-    Require valid-user
-</LocationMatch>
-<Location /login/%(n)s>
-    SetHandler auth-backend-login
-    AuthBackendProvider %(n)s
-    AuthUserFile %(u)s
-    Require all granted
-</Location>
-<Location /logout/%(n)s>
-    SetHandler auth-backend-logout
-    AuthBackendProvider %(n)s
-    Require all granted
-</Location>
-""" % {"n": name, "u": users}
+    return (conf.location("^/(p|who)/%s(/|$)" % name, name, name=name,
+                          match=True)
+            + conf.login_location("/login/%s" % name, name, users=users)
+            + conf.logout_location("/logout/%s" % name, name))
 
 
 class Client:

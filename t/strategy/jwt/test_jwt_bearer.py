@@ -10,6 +10,7 @@ import time
 import jwt
 import pytest
 
+import conf
 import tokens
 from harness import session
 from tokens import claims, fastapi_users_token, hs_sign, raw_token
@@ -26,23 +27,10 @@ PROTECTED = ["api", "lee", "nocache", "iss", "multi", "multi2", "multi3", "userb
 
 
 def location(path, backends, extra="Require valid-user", name="on"):
-    authname = 'AuthName "%s"\n' % name if name else ""
-    return """
-<Location /%s>
-    AuthType backend
-    %s    AuthBackendProvider %s
-    %s
-</Location>
-""" % (path, authname, backends, extra)
+    return conf.location("/" + path, backends, extra, name=name or None)
 
 
-def backend(name, strategy, transport="bearer"):
-    return """
-<AuthBackend %s>
-    AuthBackendTransport %s
-    AuthBackendStrategy %s
-</AuthBackend>
-""" % (name, transport, strategy)
+backend = conf.backend
 
 
 @pytest.fixture(scope="module")
