@@ -17,6 +17,7 @@ from dbd_helpers import assert_503, new_token, sqlite_time, utcnow
 from harness import session
 from pg_server import PgServer
 from tokens import fastapi_users_token
+from wait import wait_until
 
 SECRET = "user-query-secret-0123456789-abcdefghij"
 
@@ -351,10 +352,10 @@ def test_one_lookup_per_request_and_only_when_needed(pgsite, pg):
         # no rule and no environment need it: no query
         assert get(pgsite, "/jwt/plain", token).status_code == 200
         # PostgreSQL writes its log on its own time
-        deadline = time.time() + 5
-        while statements_run(pg) - before < 2 and time.time() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.3)         # and a third query would show up by now
+        wait_until(lambda: statements_run(pg) - before >= 2, 5, 0.1,
+                   "PostgreSQL to log the two queries")
+        # deliberate time passing: a third query would show up by now
+        time.sleep(0.3)
         assert statements_run(pg) - before == 2
     finally:
         pg.sql("ALTER SYSTEM RESET log_statement")

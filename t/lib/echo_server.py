@@ -7,10 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
+
+from wait import wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -47,17 +48,18 @@ class EchoServer:
             [sys.executable, os.path.join(HERE, "echo_server.py"),
              str(self.port)], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + timeout
         s = requests.Session()
         s.trust_env = False
-        while time.time() < deadline:
-            try:
-                s.get("http://127.0.0.1:%d/" % self.port, timeout=1)
-                return self
-            except requests.RequestException:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("the echo server did not start")
+        try:
+            # any answer will do (a Response is false for a 4xx or 5xx)
+            wait_until(lambda: s.get("http://127.0.0.1:%d/" % self.port,
+                                     timeout=1) is not None,
+                       timeout, 0.05, "the echo server to answer",
+                       ignore=requests.RequestException)
+        except AssertionError:
+            self.stop()
+            raise RuntimeError("the echo server did not start")
+        return self
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

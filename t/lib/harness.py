@@ -12,9 +12,10 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 
 import requests
+
+from wait import wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -153,19 +154,22 @@ class Httpd:
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=httpd_env())
         out.close()
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+
+        def answers():
             if self.proc.poll() is not None:
                 raise RuntimeError("httpd exited with %s:\n%s\n%s" % (
                     self.proc.returncode, self.read("logs/stdout"),
                     self.error_log()))
-            try:
-                session().get(self.url("/index.html"), timeout=1)
-                return self
-            except requests.RequestException:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("httpd did not answer in %ss" % timeout)
+            session().get(self.url("/index.html"), timeout=1)
+            return True
+
+        try:
+            wait_until(answers, timeout, 0.05, "httpd to answer",
+                       ignore=requests.RequestException)
+        except AssertionError:
+            self.stop()
+            raise RuntimeError("httpd did not answer in %ss" % timeout)
+        return self
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -213,9 +217,16 @@ class Httpd:
         """Error-log text written after MARK; with WAIT_FOR, waits until
         that text shows up (httpd writes the log asynchronously from the
         client's point of view)."""
-        deadline = time.time() + timeout
-        while True:
-            text = self.error_log()[mark:]
-            if wait_for is None or wait_for in text or time.time() > deadline:
-                return text
-            time.sleep(0.05)
+        if wait_for is None:
+            return self.error_log()[mark:]
+        seen = [""]
+
+        def shows_up():
+            seen[0] = self.error_log()[mark:]
+            return wait_for in seen[0]
+
+        try:
+            wait_until(shows_up, timeout, 0.05, repr(wait_for))
+        except AssertionError:
+            pass                # the caller judges the text it gets
+        return seen[0]

@@ -13,11 +13,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 
 import psycopg2
 
 from harness import free_port
+from wait import wait_until
 
 # A zone with a half-hour offset and no daylight saving time.
 TIMEZONE = "Asia/Kolkata"
@@ -70,16 +70,17 @@ class PgServer:
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             cwd=self.root)
         log.close()
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+
+        def accepts():
             if self.proc.poll() is not None:
                 raise RuntimeError("postgres exited:\n" + self.log())
-            try:
-                psycopg2.connect(**self.connect_args("postgres")).close()
-                break
-            except psycopg2.OperationalError:
-                time.sleep(0.1)
-        else:
+            psycopg2.connect(**self.connect_args("postgres")).close()
+            return True
+
+        try:
+            wait_until(accepts, timeout, 0.1, "postgres to accept",
+                       ignore=psycopg2.OperationalError)
+        except AssertionError:
             raise RuntimeError("postgres did not start:\n" + self.log())
         conn = psycopg2.connect(**self.connect_args("postgres"))
         conn.autocommit = True

@@ -96,7 +96,7 @@ def send(port, data, timeout=10, chunks=None, delay=0.0):
         try:
             for i, c in enumerate(chunks if chunks is not None else [data]):
                 if i and delay:
-                    time.sleep(delay)
+                    time.sleep(delay)   # deliberate: a slow client
                 s.sendall(c)
         except OSError:
             pass            # the server may answer and close early

@@ -27,6 +27,7 @@ from harness import APACHE2, PRELOAD, httpd_env, session
 from pg_server import PgServer
 from redis_server import RedisServer, htpasswd
 from tokens import fastapi_users_token
+from wait import wait_until
 
 SECRET = "faults-secret-0123456789-abcdefghijklmno"
 PASSWORD = "faults-Pa55word"
@@ -247,18 +248,21 @@ def settle(node, store_ports, count=3, timeout=30):
     """{pid: descriptors()} of the parent's COUNT children (two workers
     and mod_cgid's daemon), once no client connection is left and the
     counts hold still."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
+    last = [None]
+
+    def settled():
         state = {p: descriptors(p, node, store_ports)
                  for p in children(node.proc.pid)}
         counts = {p: d[:2] for p, d in state.items()}
         clients = any(" client " in w for d in state.values() for w in d[2])
-        if len(state) == count and not clients and counts == last:
+        if len(state) == count and not clients and counts == last[0]:
             return state
-        last = counts
-        time.sleep(1.2)
-    raise AssertionError("children did not settle: %r" % last)
+        last[0] = counts
+        return None
+
+    # the interval is what "hold still" means: two samples 1.2 s apart
+    return wait_until(settled, timeout, 1.2,
+                      lambda: "the children to settle: %r" % (last[0],))
 
 
 # ---- HTTP ------------------------------------------------------------------------
@@ -280,13 +284,17 @@ def get(node, loc, token, kind="check"):
 def wait_served(node, tokens, timeout=20):
     """Every location serves its valid token again (polling: the module
     must recover by itself; nothing here helps it)."""
-    deadline = time.time() + timeout
     pending = set(LOCATIONS)
-    while pending and time.time() < deadline:
+
+    def all_served():
         for loc in list(pending):
             if get(node, loc, tokens[loc]).status_code == 200:
                 pending.discard(loc)
-        time.sleep(0.2)
+        return not pending
+
+    wait_until(all_served, timeout, 0.2,
+               lambda: "every location to serve again: not %s"
+               % sorted(pending))
     assert not pending, "not served again: %s" % sorted(pending)
 
 
@@ -361,11 +369,14 @@ def graceful(node, n):
     subprocess.run([APACHE2, "-d", node.root, "-f", node.conf_path, "-k",
                     "graceful"], check=True, capture_output=True, timeout=30,
                    env=httpd_env())
-    deadline = time.time() + 30
-    while node.error_log().count("resuming normal operations") < n + 1:
-        assert time.time() < deadline, "graceful restart %d hangs" % n
+
+    def resumed():
+        if node.error_log().count("resuming normal operations") >= n + 1:
+            return True
         assert node.proc.poll() is None, "httpd exited"
-        time.sleep(0.1)
+        return False
+
+    wait_until(resumed, 30, 0.1, "graceful restart %d (it hangs)" % n)
 
 
 # ---- the test --------------------------------------------------------------------
@@ -398,6 +409,7 @@ def test_faults_under_load(node, stores):
     _, start_line = access_tally(node)
     wb = Wrk(node, "bad1", bad, 20)
     wg = Wrk(node, "good1", good, 20)
+    # deliberate time passing: the load runs through each outage
     time.sleep(2)
     rd.kill()
     time.sleep(3)
@@ -428,16 +440,16 @@ def test_faults_under_load(node, stores):
     rss_start = rss_kb(parent)
     wb = Wrk(node, "bad2", bad, 60)
     wg = Wrk(node, "good2", good, 60)
-    time.sleep(1)
+    time.sleep(1)               # deliberate: the load is running first
     # the first restarts let the parent's allocators settle
     graceful(node, 1)
     graceful(node, 2)
-    time.sleep(1)
+    time.sleep(1)               # deliberate: under load between restarts
     rss_before = rss_kb(parent)
     t = time.monotonic()
     for n in range(3, GRACEFUL_RESTARTS + 1):
         graceful(node, n)
-        time.sleep(0.3)
+        time.sleep(0.3)         # deliberate: requests between restarts
     restarts_took = time.monotonic() - t
     # stop the load early: the restarts are what this phase is about
     for w in (wb, wg):

@@ -268,7 +268,7 @@ def test_an_entry_never_outlives_created_at_plus_lifetime(server):
     with reads_blocked(server):
         code, took = timed_status(server, "short", token)
         assert code == 200 and took < 1.0, (code, took)     # from the cache
-        time.sleep(2.2)
+        time.sleep(2.2)         # deliberate time passing: past lifetime
         # expired: not from the cache, and the database is busy
         assert status(server, "short", token) == 503
     assert_401(get(server, "/short/api/data.json", token))
@@ -276,6 +276,7 @@ def test_an_entry_never_outlives_created_at_plus_lifetime(server):
 
 def test_a_login_token_expires_on_time(server):
     token = sign_in(server, "short")
+    # deliberate time passing: served through its lifetime, refused after
     deadline = time.time() + 3.6
     while time.time() < deadline:
         assert status(server, "short", token) == 200

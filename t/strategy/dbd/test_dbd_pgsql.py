@@ -4,7 +4,6 @@ created_at, FK to "user"), create-table, custom statements, the purge,
 an outage (503, then recovery without restarting httpd) and two httpd
 instances sharing one database."""
 
-import time
 import uuid
 
 import pytest
@@ -14,6 +13,7 @@ from dbd_helpers import (ALIASES, ago, assert_401, assert_503, backend, get,
                          whoami)
 from harness import session
 from pg_server import TIMEZONE, PgServer
+from wait import wait_until
 
 APP_USER = str(uuid.UUID("0c7e6b1a-9d2f-4f3e-8a41-5e2b7d9c1f06"))
 OTHER_USER = str(uuid.UUID("9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"))
@@ -167,10 +167,8 @@ def test_purge(httpd_factory, pg):
     for t in expired:
         pg.sql("INSERT INTO purgetokens VALUES (%s, %s, 'bob')",
                (t, ago(120)))
-    deadline = time.time() + 10
-    while time.time() < deadline and pg.sql(
-            "SELECT count(*) FROM purgetokens")[0][0] > 1:
-        time.sleep(0.2)
+    wait_until(lambda: pg.sql("SELECT count(*) FROM purgetokens")[0][0] <= 1,
+               10, 0.2, "the purge of the expired rows")
     assert pg.sql("SELECT token FROM purgetokens") == [(valid,)]
     assert whoami(h, "purged", valid) == "bob"
     h.stop()

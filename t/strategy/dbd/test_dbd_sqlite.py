@@ -15,6 +15,7 @@ from dbd_helpers import (ALIASES, SQLITE_TIME_RE, WWW, ago, assert_401,
                          make_db_dir, new_token, sqlite_time, users_file,
                          utcnow, whoami)
 from harness import session
+from wait import wait_until
 
 ALICE = "alice"
 APP_USER = str(uuid.UUID("5b2d8f4e-7c1a-4e0b-9f3d-2a6c8e1b4d70"))
@@ -135,7 +136,7 @@ def test_lifetime_boundary(server):
 def test_token_expires_after_its_lifetime(server):
     token = login(server, "short", ALICE)           # lifetime=2
     assert whoami(server, "short", token) == ALICE
-    time.sleep(2.5)
+    time.sleep(2.5)             # deliberate time passing: past lifetime=2
     assert_401(get(server, "/short/api/data.json", token))
     # the row is still there: only the purge deletes it
     assert rows(server, "shorttokens", "token = ?", (token,))
@@ -306,11 +307,11 @@ def test_purge_runs_in_one_process(httpd_factory):
     for t in expired:
         execute(h, "INSERT INTO purgetokens VALUES (?, ?, ?)",
                 (t, sqlite_time(ago(120)), ALICE))
-    deadline = time.time() + 10
-    while time.time() < deadline and len(rows(h, "purgetokens")) > 1:
-        time.sleep(0.2)
+    wait_until(lambda: len(rows(h, "purgetokens")) <= 1, 10, 0.2,
+               "the purge of the expired rows")
     assert [r[0] for r in rows(h, "purgetokens")] == [valid]
     assert whoami(h, "purged", valid) == ALICE
+    # deliberate time passing: more purge intervals (purge-interval=1)
     time.sleep(2.5)
     purges = re.findall(r"\[pid (\d+):tid \d+\] .*backend 'purged': purged "
                         r"(\d+) expired tokens", h.error_log())

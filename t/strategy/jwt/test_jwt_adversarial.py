@@ -37,6 +37,7 @@ from cryptography.x509.oid import NameOID
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 import raw_http
+from wait import wait_until
 
 SECRET = b"adversarial-secret-0123456789-abcdefghij"
 ATTACKER_SECRET = b"attacker-secret-0123456789-abcdefghijklm"
@@ -963,9 +964,8 @@ def test_builders_produce_what_they_say(ctx):
 def test_the_trap_server_works_and_was_never_contacted(server, ctx):
     assert CTX.trap.hits == 0
     socket.create_connection(("127.0.0.1", CTX.trap.port), timeout=5).close()
-    deadline = time.time() + 5
-    while CTX.trap.hits == 0 and time.time() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: CTX.trap.hits != 0, 5, 0.02,
+               "the trap server to see the connection")
     assert CTX.trap.hits == 1          # it would have seen a fetch
 
 

@@ -488,6 +488,7 @@ def test_cached_token_still_expires(server):
     t = jwt.encode(c, SECRET, algorithm="HS256")
     assert_ok(get(server, "/api/data.json", t))
     assert_ok(get(server, "/api/data.json", t))       # from the cache
+    # deliberate time passing: past the token's exp
     time.sleep(max(0, c["exp"] - time.time()) + 0.2)
     assert_401(get(server, "/api/data.json", t), realm="api realm")
 

@@ -14,6 +14,7 @@ import pytest
 
 from redis_server import (ROUTES, Client, RedisServer, backend_conf,
                           htpasswd)
+from wait import wait_until
 
 ALICE_PW = "alice-Pa55word"
 APP_UUID = str(uuid.UUID("6f1ad2b4-3c6e-4f0e-9b7a-2d4f8e1c5a90"))
@@ -149,15 +150,13 @@ def test_wire_format_is_fastapi_users(client, redis_a):
                                 "monitor"], stdout=f,
                                stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 5
-        while "OK" not in open(out).read() and time.time() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: "OK" in open(out).read(), 5, 0.02,
+                   "MONITOR to start")
         token = login(client)
         assert client.get("rd", token).status_code == 200
         assert client.logout("rd", token).status_code == 204
-        deadline = time.time() + 5
-        while '"DEL"' not in open(out).read() and time.time() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: '"DEL"' in open(out).read(), 5, 0.02,
+                   "MONITOR to show the DEL")
     finally:
         mon.terminate()
         mon.wait()
@@ -182,9 +181,8 @@ def test_ttl_is_the_lifetime(client, redis_a):
 def test_token_past_its_lifetime_is_refused(client, redis_a):
     token = login(client, "short")
     assert client.get("short", token).status_code == 200
-    deadline = time.time() + 5
-    while redis_a.client().exists(PREFIX + token) and time.time() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: not redis_a.client().exists(PREFIX + token), 5, 0.1,
+               "Redis to expire the key")
     r = client.get("short", token)
     assert r.status_code == 401
     assert r.json() == {"detail": "Unauthorized"}

@@ -118,7 +118,7 @@ def test_paused_redis_is_503_then_serves_again(client, node, redis_f):
     t = time.monotonic()
     assert_503(client.get("rd", token))
     assert time.monotonic() - t < TIMEOUT_MS / 1000 + 0.7
-    time.sleep(1.6)
+    time.sleep(1.6)             # deliberate time passing: the pause ends
     assert client.get("rd", token).status_code == 200
 
 
@@ -147,6 +147,7 @@ def test_idle_connections_closed_by_redis_are_replaced(client, node,
     assert client.get("rd", token).status_code == 200
     redis_f.client().config_set("timeout", 1)
     try:
+        # deliberate time passing: Redis closes the idle pooled connections
         time.sleep(2.5)
         assert client.get("rd", token).status_code == 200
     finally:
