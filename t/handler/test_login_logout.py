@@ -11,6 +11,7 @@ import time
 import jwt
 import pytest
 
+from conf import htpasswd
 from harness import session
 from tokens import fastapi_users_decode, fastapi_users_token
 
@@ -19,11 +20,6 @@ ALICE_PW = "wonderland-Pa55"          # bcrypt, cost 10 (slow on purpose)
 CAROL_PW = "carol-Pa55word"           # SHA1
 DAVE_PW = "dave-in-the-alias-file"
 ERIN_PW = "erin-in-sqlite"
-
-
-def htpasswd(*args):
-    return subprocess.run(["htpasswd", "-nb", *args], check=True,
-                          capture_output=True, text=True).stdout.strip()
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ odd configuration (the configuration-error tests) write it by hand.
 Directive lines are emitted in the order given; empty pieces are left out.
 """
 
+import subprocess
+
 
 def _lines(pieces):
     """The lines of PIECES (strings, each one or several directive lines),
@@ -92,3 +94,10 @@ def logout_location(path, backends, *lines, require="Require all granted"):
 def vhost(body, address="127.0.0.1:@PORT@"):
     """BODY inside <VirtualHost ADDRESS>."""
     return "<VirtualHost %s>\n%s</VirtualHost>\n" % (address, body)
+
+
+def htpasswd(*args):
+    """A line of an AuthUserFile: `htpasswd -nb ARGS` (e.g. "-s", USER,
+    PASSWORD)."""
+    return subprocess.run(["htpasswd", "-nb", *args], check=True,
+                          capture_output=True, text=True).stdout.strip()

@@ -11,12 +11,13 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 
 import redis
 
 import conf
+from conf import htpasswd  # noqa: F401 (for the tests)
 from harness import free_port
+from wait import wait_until
 
 REDIS_SERVER = "/usr/bin/redis-server"
 REDIS_SENTINEL = "/usr/bin/redis-sentinel"
@@ -26,22 +27,8 @@ ADMIN_PASSWORD = "tests-admin-password"
 def wait_for(predicate, timeout, what):
     """Polls PREDICATE until it is true; a server that does not answer
     yet counts as false."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return
-        except (redis.RedisError, OSError):
-            pass
-        time.sleep(0.05)
-    raise AssertionError("timed out after %ss waiting for %s"
-                         % (timeout, what))
-
-
-def htpasswd(user, password):
-    """A line of an AuthUserFile."""
-    return subprocess.run(["htpasswd", "-nb", user, password], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    wait_until(predicate, timeout, 0.05, what,
+               ignore=(redis.RedisError, OSError))
 
 
 class _Process:

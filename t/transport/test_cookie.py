@@ -16,6 +16,8 @@ import jwt
 import pytest
 from starlette.responses import Response
 
+import conf
+from conf import htpasswd
 from harness import session
 from tokens import fastapi_users_decode, fastapi_users_token
 
@@ -67,15 +69,9 @@ def fastapi_users_cookie(token, cookie_name="fastapiusersauth",
             if k == b"set-cookie"]
 
 
-def htpasswd(*args):
-    import subprocess
-    return subprocess.run(["htpasswd", "-nb", *args], check=True,
-                          capture_output=True, text=True).stdout.strip()
-
-
 @pytest.fixture(scope="module")
 def server(httpd_factory):
-    conf = ["""
+    parts = ["""
 <AuthBackend api>
     AuthBackendTransport bearer
     AuthBackendStrategy jwt secret=file:@ROOT@/secret lifetime=600
@@ -146,19 +142,15 @@ DirectoryIndex index.html
 </Location>
 """]
     for name, (options, _) in BACKENDS.items():
-        conf.append("""
-<AuthBackend {0}>
-    AuthBackendTransport cookie {1}
-    AuthBackendStrategy jwt secret=file:@ROOT@/secret
-</AuthBackend>
-<Location /auth/{0}/login>
-    AuthBackendProvider {0}
-</Location>
-<Location /auth/{0}/logout>
-    AuthBackendProvider {0}
-</Location>
-""".format(name, options))
-    h = httpd_factory("".join(conf), start=False,
+        parts.append(
+            conf.backend(name, "jwt secret=file:@ROOT@/secret",
+                         transport="cookie " + options)
+            # the handlers come from the LocationMatch above
+            + "<Location /auth/%s/login>\n    AuthBackendProvider %s\n"
+              "</Location>\n" % (name, name)
+            + "<Location /auth/%s/logout>\n    AuthBackendProvider %s\n"
+              "</Location>\n" % (name, name))
+    h = httpd_factory("".join(parts), start=False,
                       loglevel="debug auth_backend:trace8")
     h.write("cgi/cookies", COOKIES_CGI, mode=0o755)
     h.write("secret", SECRET, mode=0o600)
