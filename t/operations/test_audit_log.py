@@ -431,7 +431,7 @@ def test_no_token_password_or_secret_in_any_log(run):
 
 # ---- fail2ban ------------------------------------------------------------------
 
-def readme_block(first_line):
+def shipped_file(first_line):
     """The shipped fail2ban file whose first line is first_line, a comment
     naming where it is installed: "# /etc/fail2ban/filter.d/X.conf" is
     conf/fail2ban/filter.d/X.conf (docs/throttling-and-audit.md: fail2ban)."""
@@ -452,7 +452,7 @@ def expected_bans(found):
 
 def filter_regexes():
     """The shipped filter's failregex lines, as Python regexes."""
-    block = readme_block("# /etc/fail2ban/filter.d/apache-auth-backend.conf")
+    block = shipped_file("# /etc/fail2ban/filter.d/apache-auth-backend.conf")
     prefix = re.search(r"^_prefix = (.*)$", block, re.M).group(1)
     lines = re.search(r"^failregex = (.*?)^ignoreregex", block,
                       re.M | re.S).group(1).split("\n")
@@ -482,7 +482,7 @@ def test_the_readme_fail2ban_filter_in_python(run):
 
 def test_the_readme_fail2ban_filter_with_fail2ban_regex(run, tmp_path):
     filt = tmp_path / "apache-auth-backend.conf"
-    filt.write_text(readme_block(
+    filt.write_text(shipped_file(
         "# /etc/fail2ban/filter.d/apache-auth-backend.conf"))
     out = subprocess.run(["fail2ban-regex", "-o", "ip", "--raw",
                           run.h.path("logs/error_log"), str(filt)],
@@ -503,8 +503,8 @@ def test_the_readme_jail_is_a_valid_fail2ban_configuration(tmp_path):
     for name in os.listdir(conf / "jail.d"):
         os.remove(conf / "jail.d" / name)
     (conf / "filter.d" / "apache-auth-backend.conf").write_text(
-        readme_block("# /etc/fail2ban/filter.d/apache-auth-backend.conf"))
-    jail = readme_block("# /etc/fail2ban/jail.d/apache-auth-backend.conf")
+        shipped_file("# /etc/fail2ban/filter.d/apache-auth-backend.conf"))
+    jail = shipped_file("# /etc/fail2ban/jail.d/apache-auth-backend.conf")
     log = tmp_path / "error.log"
     log.write_text("")
     (conf / "jail.d" / "apache-auth-backend.conf").write_text(
