@@ -335,34 +335,43 @@ static void equalize_timing(authn_status res, apr_time_t elapsed)
  * that wrote its JSON body is OK, so OK cannot mean "go on". */
 #define GO_ON DECLINED
 
-/* What must hold before the body is read: a POST, a backend, a request
- * from this site when the token would travel by itself, a form not over
- * AuthBackendLoginMaxBody.  GO_ON and *BE, or the answer. */
+/* A POST only, as fastapi-users' login route. */
+static int login_method_not_allowed(request_rec *r)
+{
+    apr_table_setn(r->headers_out, "Allow", "POST");
+    return refuse(r, HTTP_METHOD_NOT_ALLOWED,
+                  json_detail(r->pool, "Method Not Allowed"), 0,
+                  "method", apr_psprintf(r->pool, "method %s", r->method));
+}
+
+/* The backend that issues the token: the location's first. */
+static const auth_backend *login_backend(request_rec *r,
+                                         const auth_backend_dir_conf *conf)
+{
+    const auth_backend *be = NULL;
+
+    if (!conf->backend_names
+        || !(be = backend_find(r, APR_ARRAY_IDX(conf->backend_names, 0,
+                                                const char *)))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s at %s needs an "
+                      "AuthBackendProvider naming a defined backend",
+                      AUTH_BACKEND_LOGIN_HANDLER, r->uri);
+    }
+    return be;
+}
+
+/* What must hold before the body is read: a request from this site when
+ * the token would travel by itself, a form not over
+ * AuthBackendLoginMaxBody.  GO_ON, or the answer. */
 static int login_precheck(request_rec *r, const auth_backend_dir_conf *conf,
-                          const auth_backend **be)
+                          const auth_backend *be)
 {
     const char *length;
     int rc;
 
-    if (r->method_number != M_POST) {
-        apr_table_setn(r->headers_out, "Allow", "POST");
-        return refuse(r, HTTP_METHOD_NOT_ALLOWED,
-                      json_detail(r->pool, "Method Not Allowed"), 0,
-                      "method", apr_psprintf(r->pool, "method %s",
-                                             r->method));
-    }
-    if (!conf->backend_names
-        || !(*be = backend_find(r, APR_ARRAY_IDX(conf->backend_names, 0,
-                                                 const char *)))) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s at %s needs an "
-                      "AuthBackendProvider naming a defined backend",
-                      AUTH_BACKEND_LOGIN_HANDLER,
-                      r->uri);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
     /* login CSRF: another site must not log the browser in (as the
      * attacker, say) with a token the browser then sends by itself */
-    if ((*be)->transport->ambient
+    if (be->transport->ambient
         && (rc = csrf_check(r, conf, "login")) != OK) {
         return refuse(r, rc, json_detail(r->pool, "Forbidden"), 0, NULL,
                       "not sent from this site");
@@ -460,7 +469,7 @@ int login_handler(request_rec *r)
         { "grant_type", NULL, 0, 0 }, { "next", NULL, 0, 0 }
     };
     auth_backend_dir_conf *conf;
-    const auth_backend *be = NULL;
+    const auth_backend *be;
     const char *user, *token = NULL, *to;
     auth_backend_status st;
     int rc;
@@ -470,7 +479,13 @@ int login_handler(request_rec *r)
     }
     request_state(r)->json_errors = 1;
     conf = ap_get_module_config(r->per_dir_config, &auth_backend_module);
-    if ((rc = login_precheck(r, conf, &be)) != GO_ON
+    if (r->method_number != M_POST) {
+        return login_method_not_allowed(r);
+    }
+    if (!(be = login_backend(r, conf))) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if ((rc = login_precheck(r, conf, be)) != GO_ON
         || (rc = login_read_form(r, conf, fields)) != GO_ON
         || (rc = login_check_user(r, conf, be, fields)) != GO_ON) {
         return rc;

@@ -141,14 +141,14 @@ auth_backend_status jwt_claims_validate(const jwt_conf *c, json_t *claims,
                                         const char **reason)
 {
     auth_backend_status st;
-    json_t *iss;
 
     if ((st = check_times(c, claims, now, exp, code, reason))
         != AUTH_BACKEND_OK) {
         return st;
     }
     if (c->issuer) {
-        iss = json_object_get(claims, "iss");
+        json_t *iss = json_object_get(claims, "iss");
+
         if (!json_is_string(iss) || strcmp(json_string_value(iss), c->issuer)) {
             return REFUSE(REFUSED_WRONG_ISSUER, "its issuer (iss) is missing "
                           "or not the configured one");
