@@ -8,7 +8,12 @@
  * hooks.  The work lives in src/, one concern per file.
  */
 
-#include "auth_backend.h"
+#include "authn/authn.h"
+#include "common/common.h"
+#include "config/config.h"
+#include "handler/handler.h"
+#include "identity/identity.h"
+#include "throttle/throttle.h"
 
 #include "ap_provider.h"
 #include "http_request.h"
@@ -86,6 +91,16 @@ static const command_rec auth_backend_cmds[] = {
     { NULL, { NULL }, NULL, 0, 0, NULL }
 };
 
+/* Before the application sees the request: remove what a client may not
+ * claim, then let an AuthBackendOptional location find its user, then pass
+ * on the identity.  The order lives here, where both areas are seen. */
+static int fixups(request_rec *r)
+{
+    identity_scrub(r);
+    optional_authenticate(r);
+    return identity_pass(r);
+}
+
 static void register_hooks(apr_pool_t *p)
 {
     /* strategies register mod_watchdog callbacks in post_config, and
@@ -94,18 +109,7 @@ static void register_hooks(apr_pool_t *p)
     static const char *const before_dbd[] = { "mod_dbd.c", NULL };
     static const char *const before_rewrite[] = { "mod_rewrite.c", NULL };
 
-    /* built-in providers: one line per transport or strategy */
-    ap_register_provider(p, AUTH_BACKEND_TRANSPORT_GROUP, "bearer",
-                         AUTH_BACKEND_PROVIDER_VERSION, &transport_bearer);
-    ap_register_provider(p, AUTH_BACKEND_TRANSPORT_GROUP, "cookie",
-                         AUTH_BACKEND_PROVIDER_VERSION, &transport_cookie);
-    ap_register_provider(p, AUTH_BACKEND_STRATEGY_GROUP, "jwt",
-                         AUTH_BACKEND_PROVIDER_VERSION, &strategy_jwt);
-    ap_register_provider(p, AUTH_BACKEND_STRATEGY_GROUP, "dbd",
-                         AUTH_BACKEND_PROVIDER_VERSION, &strategy_dbd);
-    ap_register_provider(p, AUTH_BACKEND_STRATEGY_GROUP, "redis",
-                         AUTH_BACKEND_PROVIDER_VERSION, &strategy_redis);
-
+    builtin_providers_register(p);
     authz_register(p);
     throttle_register_hooks(p);
 
@@ -124,7 +128,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_access(identity_check_access, NULL, NULL, APR_HOOK_FIRST,
                          AP_AUTH_INTERNAL_PER_CONF);
     /* before mod_rewrite's per-directory rules and mod_headers */
-    ap_hook_fixups(identity_fixups, NULL, before_rewrite, APR_HOOK_FIRST);
+    ap_hook_fixups(fixups, NULL, before_rewrite, APR_HOOK_FIRST);
     ap_hook_handler(login_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(logout_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(json_insert_error_filter, NULL, NULL,

@@ -27,7 +27,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "t"))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "t", "lib"))
 
 from harness import APACHE2, Httpd, session  # noqa: E402
 from tokens import fastapi_users_token  # noqa: E402

@@ -10,7 +10,15 @@
 #ifndef AUTH_BACKEND_FUZZ_H
 #define AUTH_BACKEND_FUZZ_H
 
-#include "auth_backend.h"
+/* a harness reaches into any area of the module */
+#include "authn/authn.h"
+#include "browser/browser.h"
+#include "common/common.h"
+#include "config/config.h"
+#include "handler/handler.h"
+#include "identity/identity.h"
+#include "throttle/throttle.h"
+#include "transport/transport.h"
 
 #include "apr_strings.h"
 
@@ -62,7 +70,7 @@ cmd_parms *fuzz_cmd(apr_pool_t *p, const char *name);
 auth_backend *fuzz_backend(const char *name, const char *transport,
                            const char *strategy);
 
-/* The built-in providers, registered as mod_auth_backend.c does. */
+/* The built-in providers (config/builtin.c), as register_hooks does. */
 void fuzz_register_providers(void);
 
 /* Every log line since fuzz_log_reset(), formatted, one per line.  Set

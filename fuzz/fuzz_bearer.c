@@ -13,7 +13,7 @@
 
 #include "fuzz.h"
 
-#include "../src/transport_bearer.c"
+#include "../src/transport/bearer.c"
 
 static const auth_backend *api;
 static apr_array_header_t *names;

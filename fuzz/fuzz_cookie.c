@@ -16,7 +16,7 @@
 
 #include "apr_lib.h"
 
-#include "../src/transport_cookie.c"
+#include "../src/transport/cookie.c"
 
 static const auth_backend *web;
 

@@ -125,14 +125,7 @@ static void sandbox_create(void)
 
 void fuzz_register_providers(void)
 {
-    ap_register_provider(process_pool, AUTH_BACKEND_TRANSPORT_GROUP, "bearer",
-                         AUTH_BACKEND_PROVIDER_VERSION, &transport_bearer);
-    ap_register_provider(process_pool, AUTH_BACKEND_TRANSPORT_GROUP, "cookie",
-                         AUTH_BACKEND_PROVIDER_VERSION, &transport_cookie);
-    ap_register_provider(process_pool, AUTH_BACKEND_STRATEGY_GROUP, "jwt",
-                         AUTH_BACKEND_PROVIDER_VERSION, &strategy_jwt);
-    ap_register_provider(process_pool, AUTH_BACKEND_STRATEGY_GROUP, "dbd",
-                         AUTH_BACKEND_PROVIDER_VERSION, &strategy_dbd);
+    builtin_providers_register(process_pool);
 }
 
 void fuzz_init(void)

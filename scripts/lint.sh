@@ -1,9 +1,11 @@
 #!/bin/sh
 # Static analysis of the module's C sources: cppcheck and clang-tidy must
-# be clean.  Run by scripts/test.sh.
+# be clean, src/sources.am current, and the layout sound (no cycles between
+# areas or files, no oversized file or function: scripts/check-layout.py).
+# Run by scripts/test.sh, after the build.
 set -eu
 cd "$(dirname "$0")/.."
-SOURCES="mod_auth_backend.c src/*.c"
+SOURCES="mod_auth_backend.c $(find src -name '*.c' | LC_ALL=C sort)"
 
 cppcheck -q --enable=warning,style,performance,portability --std=c99 \
     --library=posix --suppress=missingIncludeSystem --suppress=missingInclude \
@@ -23,3 +25,5 @@ then
     exit 1
 fi
 echo "static analysis: cppcheck and clang-tidy clean"
+scripts/sources.sh --check
+/usr/bin/python3 scripts/check-layout.py

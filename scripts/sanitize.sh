@@ -2,7 +2,7 @@
 # The integration suite against an AddressSanitizer + UndefinedBehavior-
 # Sanitizer build of the module (clang), with the sanitizer runtime
 # preloaded into httpd.  Any report fails the test that started that httpd
-# (t/harness.py).  Run by scripts/test.sh; extra arguments go to pytest.
+# (t/lib/harness.py).  Run by scripts/test.sh; extra arguments go to pytest.
 #
 # ASan cannot see overflows inside APR pool blocks (Debian's APR has no
 # pool debugging): code that writes into pool buffers has explicit bounds.

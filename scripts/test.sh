@@ -11,6 +11,7 @@ scripts/build.sh --enable-werror
 make -s -C _build check >/dev/null || { cat _build/test-suite.log; exit 1; }
 echo "C unit tests: ok"
 scripts/lint.sh
+/usr/bin/python3 scripts/check-docs.py
 scripts/fuzz.sh
 scripts/sanitize.sh
 # Debian's python3 (not a pyenv or venv one), which sees python3-pytest etc.

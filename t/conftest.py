@@ -4,7 +4,10 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# the helpers (harness, servers, tokens, the config builder) live in t/lib;
+# the tests import them by their plain names
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "lib"))
 
 from harness import Httpd, MODULE  # noqa: E402
 
@@ -68,3 +71,18 @@ def httpd_config():
     yield make
     for h in made:
         h.cleanup()
+
+
+@pytest.fixture
+def make(httpd_config, keydir):
+    """make(conf, files=None) -> Httpd with a 0600 secret file in its root,
+    for the configuration-error tests (apache2 -t).
+
+    @KEYS@ in CONF is the directory of the session's openssl keys."""
+
+    def _make(conf, **kw):
+        h = httpd_config(conf.replace("@KEYS@", str(keydir)), **kw)
+        h.write("secret", "x" * 40, mode=0o600)
+        return h
+
+    return _make

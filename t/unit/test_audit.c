@@ -1,7 +1,8 @@
 /* Unit tests of the audit line format (src/audit_format.c) and of the pure
  * parts of login throttling (src/throttle_key.c), in TAP output. */
 
-#include "auth_backend.h"
+#include "common/common.h"
+#include "throttle/throttle.h"
 
 #include "apr_general.h"
 #include "apr_strings.h"

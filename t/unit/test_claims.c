@@ -1,6 +1,6 @@
 /* Unit tests of the pure functions of src/claim_value.c (TAP output). */
 
-#include "auth_backend.h"
+#include "identity/identity.h"
 
 #include "apr_general.h"
 #include "apr_strings.h"

@@ -2,7 +2,7 @@
  * the very same header and transport, gives back what was stored (a kept
  * header or none), and stores nothing over its size limit. */
 
-#include "auth_backend.h"
+#include "transport/transport.h"
 
 #include "apr_general.h"
 #include "apr_strings.h"

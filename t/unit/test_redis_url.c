@@ -1,7 +1,7 @@
 /* Unit tests of src/redis_url.c, the url= option of the redis strategy
  * (TAP output). */
 
-#include "redis.h"
+#include "strategy/redis/redis.h"
 
 #include "apr_general.h"
 #include "apr_strings.h"

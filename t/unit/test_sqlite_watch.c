@@ -6,7 +6,8 @@
  * is followed.  And the only created_at text the cache accepts.  The dbd
  * integration tests run the same against real SQLite files. */
 
-#include "auth_backend.h"
+#include "strategy/dbd/dbd.h"
+#include "common/common.h"
 
 #include "apr_general.h"
 #include "apr_strings.h"

@@ -1,6 +1,6 @@
 /* Unit tests of the pure functions of src/token.c (TAP output). */
 
-#include "auth_backend.h"
+#include "common/common.h"
 
 #include "apr_general.h"
 #include "apr_strings.h"

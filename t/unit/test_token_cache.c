@@ -3,7 +3,7 @@
  * forgetting one entry or all, a full slot replaced — and the generations
  * the dbd strategy's cache= follows. */
 
-#include "auth_backend.h"
+#include "common/common.h"
 
 #include "apr_general.h"
 #include "apr_strings.h"

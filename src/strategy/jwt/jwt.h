@@ -1,0 +1,64 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); see LICENSE.
+ *
+ * jwt.h — inside the jwt strategy: the algorithms and a backend's
+ * configuration (jwt.c), its keys (keys.c) and the checks of a verified
+ * token's claims (claims.c).
+ */
+
+#ifndef AUTH_BACKEND_JWT_H
+#define AUTH_BACKEND_JWT_H
+
+#include "common/common.h"
+
+#include <jansson.h>
+#include <jwt.h>
+
+#define MAX_SUB_LENGTH      1024
+
+enum key_family { FAMILY_HMAC, FAMILY_RSA, FAMILY_EC };
+
+typedef struct {
+    const char *name;          /* as in the token header */
+    jwt_alg_t alg;
+    enum key_family family;
+    size_t min_secret;         /* HMAC: the digest size (RFC 7518 §3.2) */
+    const char *curve;         /* EC: the curve it is defined on */
+} jwt_algorithm;
+
+
+typedef struct {
+    const jwt_algorithm *algorithm;
+    unsigned char *sign_key;           /* secret or private PEM; NULL: verify only */
+    int sign_key_len;
+    const unsigned char *verify_key;   /* secret or public PEM; never empty */
+    int verify_key_len;
+    apr_array_header_t *audiences;     /* const char * */
+    const char *aud_json;              /* {"aud":[...]}, as issued */
+    const char *issuer;
+    apr_int64_t lifetime;
+    apr_int64_t leeway;
+    apr_int64_t cache_size;            /* verified tokens kept per process */
+    token_cache *cache;                /* set in each child; NULL: off */
+} jwt_conf;
+
+/* ---- keys (keys.c) ---------------------------------------------------------- */
+
+/* The algorithm NAME (any case), or NULL. */
+const jwt_algorithm *jwt_algorithm_find(const char *name);
+/* Takes secret=, private-key= and public-key= out of OPTS, as C's
+ * algorithm needs them, and keeps them in C (parsed and checked now). */
+const char *jwt_keys_configure(cmd_parms *cmd, const auth_backend *be,
+                               jwt_conf *c, apr_array_header_t *opts);
+
+/* ---- claims (claims.c) -------------------------------------------------------- */
+
+/* Checks the claims of a verified token the way PyJWT does for
+ * fastapi-users (exp and aud required, nbf and iat honoured), plus iss when
+ * configured.  On success *SUB is the user and *EXP its expiry; otherwise
+ * *CODE (REFUSED_*) and *REASON say why. */
+auth_backend_status jwt_claims_validate(const jwt_conf *c, json_t *claims,
+                                        double now, const char **sub,
+                                        double *exp, const char **code,
+                                        const char **reason);
+
+#endif /* AUTH_BACKEND_JWT_H */
