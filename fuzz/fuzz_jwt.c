@@ -2,7 +2,7 @@
  *
  * fuzz_jwt.c — JWT decoding (src/strategy/jwt/jwt.c, through the provider) of a token as a
  * client sends it: segment splitting, base64url, header parsing, algorithm
- * pinning, libjwt's verification and, for the signed seeds, the claims and
+ * pinning, the JOSE engine's verification and, for the signed seeds, the claims and
  * the token cache.  Every input is read by four backends (HS256, HS512,
  * RS256, ES256), twice: the second read may come from the cache.
  * Properties: only OK, NOT_MINE, DENIED or EXPIRED; OK has a user and the

@@ -71,11 +71,10 @@ static verdict oracle(int which, const char *payload, apr_size_t len,
         json_decref(claims);
         return REFUSE;
     }
-    /* jansson skips a NUL after a number; libjwt reads the payload as a C
-     * string and then fails to parse it: refused, though the claims are
-     * fine */
+    /* jansson skips a NUL after a number, but the claims are handed on
+     * as a C string: a payload with a NUL is refused */
     if (memchr(payload, '\0', len)) {
-        v = UNSURE;
+        v = REFUSE;
     }
     v = worse(v, time_claim(claims, "exp", 1, t0, t1, leeway));
     v = worse(v, time_claim(claims, "nbf", 0, t0, t1, leeway));
@@ -128,7 +127,8 @@ static verdict oracle(int which, const char *payload, apr_size_t len,
 }
 
 /* A header must name the configured algorithm and nothing this module
- * does not understand (crit); what else libjwt refuses is its business. */
+ * does not understand (crit); what else the JOSE engine refuses is its
+ * business. */
 static verdict header_verdict(int which, const char *header, apr_size_t len)
 {
     json_t *h = json_loadb(header, len, JSON_REJECT_DUPLICATES, NULL);

@@ -1,7 +1,7 @@
 /* Licensed under the Apache License, Version 2.0 (the "License"); see LICENSE.
  *
  * stubs.c — the httpd functions the module's sources call, written for the
- * fuzzing build (APR, APR-util, libjwt, jansson and libcrypto are the real
+ * fuzzing build (APR, APR-util, jansson and libcrypto are the real
  * libraries).  Three kinds:
  *
  *  - small re-implementations of httpd's parsing helpers, behaving like

@@ -8,10 +8,10 @@ set -eu
 
 BUILD="autoconf automake libtool pkg-config make gcc
        apache2-bin apache2-dev apache2-utils
-       libapr1-dev libaprutil1-dev libjwt-dev libjansson-dev libssl-dev
+       libapr1-dev libaprutil1-dev libjansson-dev libssl-dev
        libhiredis-dev"
 RUNTIME="openssl curl ca-certificates media-types"
-TEST="python3 python3-pytest python3-requests python3-jwt
+TEST="python3 python3-pytest python3-requests python3-jwt python3-jwcrypto
       python3-cryptography libaprutil1-dbd-sqlite3 sqlite3
       cppcheck clang-tidy-14 clang libclang-rt-14-dev llvm-14
       postgresql libaprutil1-dbd-pgsql python3-psycopg2

@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 harnesses="${*:-fuzz_token fuzz_bearer fuzz_cookie fuzz_login fuzz_jwt
-                fuzz_jwt_claims fuzz_options fuzz_browser}"
+                fuzz_jwt_claims fuzz_options fuzz_browser fuzz_jwk}"
 
 make -s -C fuzz -j"$(nproc)"
 
@@ -46,6 +46,7 @@ for h in $harnesses; do
         fuzz_jwt_claims)  max_len=4096; dict=jwt ;;
         fuzz_options)     max_len=1024; dict=options ;;
         fuzz_browser)     max_len=4200; dict=browser ;;
+        fuzz_jwk)         max_len=16384; dict=jwt ;;
         *) echo "fuzz: unknown harness $h" >&2; exit 2 ;;
     esac
     mkdir -p "$out/corpus/$h"

@@ -103,7 +103,7 @@ SECRET_ERRORS = [
      ["secret= is for HS* algorithms", "RS256 takes private-key="]),
     ("hs256-with-private-key", GOOD_STRATEGY +
      " private-key=file:@KEYS@/rsa.key", None,
-     ["private-key= and public-key= are for RS* and ES*",
+     ["private-key= and public-key= are for RS*, PS*, ES* and EdDSA",
       "HS256 takes secret="]),
     ("rs256-without-key", "jwt algorithm=RS256", None,
      ["RS256 needs private-key=file:PATH", "public-key=file:PATH"]),

@@ -11,7 +11,7 @@
  * --sign: tokens made by the engine, one per algorithm, in the same line
  * format, for jose_vectors.py --check to verify with PyJWT. */
 
-#include "jose.h"
+#include "strategy/jwt/jose.h"
 
 #include "apr_strings.h"
 #include "apr_time.h"

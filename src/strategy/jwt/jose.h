@@ -113,6 +113,14 @@ apr_status_t jose_key_from_secret(apr_pool_t *p, const unsigned char *secret,
                                   apr_size_t len, unsigned int allowed,
                                   const char *kid, jose_key **key,
                                   const char **reason);
+/* The same for a secret an administrator configured, of any length but
+ * empty: RFC 7518 §3.2's minimum is then the caller's warning to give, as
+ * fastapi-users (PyJWT) accepts a shorter secret too.  Never for a key set
+ * from elsewhere. */
+apr_status_t jose_key_from_any_secret(apr_pool_t *p,
+                                      const unsigned char *secret,
+                                      apr_size_t len, unsigned int allowed,
+                                      jose_key **key, const char **reason);
 
 /* A JWK object (RFC 7517, 7518 §6, 8037): kty RSA (n, e), EC (crv, x, y;
  * a coordinate shorter than the field is left-padded, as PyJWT < 2.8
@@ -193,9 +201,10 @@ typedef struct {
 
 /* Splits and decodes TOKEN (LEN bytes, no NUL needed) and reads the
  * header: a JSON object without duplicate members, "alg" a supported
- * algorithm, "kid" and "typ" strings when present; "crit", "b64" other
- * than true, and the embedded-key members "jwk", "jku", "x5u", "x5c" are
- * refused.  Nothing is verified yet. */
+ * algorithm, "kid" and "typ" strings when present; "crit" and "b64"
+ * other than true are refused.  The key members "jwk", "jku", "x5u" and
+ * "x5c" are never read (only loaded keys verify).  Nothing is verified
+ * yet. */
 apr_status_t jose_jws_parse(apr_pool_t *p, const char *token, apr_size_t len,
                             jose_jws **jws, const char **reason);
 

@@ -7,7 +7,7 @@
  * key set costs little to refuse.
  */
 
-#include "jose.h"
+#include "strategy/jwt/jose.h"
 
 #include "apr_strings.h"
 

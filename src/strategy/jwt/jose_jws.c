@@ -8,7 +8,7 @@
  * shape costs no more than the base64url decoding.
  */
 
-#include "jose.h"
+#include "strategy/jwt/jose.h"
 
 #include "apr_strings.h"
 
@@ -44,10 +44,10 @@ static apr_size_t ecdsa_coord(jose_alg a)
 
 /* ---- parsing ------------------------------------------------------------ */
 
-/* Header members that would have us trust a key or semantics the token
- * brings along (RFC 8725 §3.10 and §2.4). */
-static const char *const refused_members[] = { "crit", "jwk", "jku", "x5u",
-                                               "x5c" };
+/* jwk, jku, x5u and x5c, the keys a token may point to, are never read:
+ * only a key the caller loaded verifies (RFC 8725 §3.10), so they change
+ * nothing, and a token that carries one (some issuers add x5c) is judged
+ * by its signature like any other. */
 
 static const char *pool_string(apr_pool_t *p, json_t *v, int *bad)
 {
@@ -67,7 +67,6 @@ static const char *read_header(apr_pool_t *p, jose_jws *jws)
     json_t *h = json_loadb(jws->header, jws->header_len,
                            JSON_REJECT_DUPLICATES, NULL), *alg, *b64;
     const char *err = NULL;
-    apr_size_t i;
     int bad = 0;
 
     if (!json_is_object(h)) {
@@ -75,11 +74,9 @@ static const char *read_header(apr_pool_t *p, jose_jws *jws)
         return "JWS header is not a JSON object";
     }
     alg = json_object_get(h, "alg");
-    for (i = 0; i < sizeof(refused_members) / sizeof(refused_members[0]); i++) {
-        if (json_object_get(h, refused_members[i])) {
-            err = i ? "JWS header carries a key (jwk, jku, x5u or x5c)"
-                    : "JWS header has crit";
-        }
+    /* no extension is understood (RFC 7515 §4.1.11) */
+    if (json_object_get(h, "crit")) {
+        err = "JWS header has crit";
     }
     /* RFC 7797 unencoded payloads are not JWTs */
     if ((b64 = json_object_get(h, "b64")) && !json_is_true(b64)) {

@@ -6,7 +6,7 @@
  * are in jose_jwk.c.
  */
 
-#include "jose.h"
+#include "strategy/jwt/jose.h"
 
 #include "apr_strings.h"
 
@@ -389,10 +389,13 @@ static EVP_MAC_CTX *mac_template(const jose_key *k, int h)
     return ctx;
 }
 
-apr_status_t jose_key_wrap_secret(apr_pool_t *p, const unsigned char *secret,
-                                  apr_size_t len, jose_alg jwk_alg,
-                                  unsigned int allowed, const char *kid,
-                                  jose_key **key, const char **reason)
+/* ANY_LENGTH: keep ALLOWED even when the secret is shorter than a hash
+ * (an administrator's choice, warned about by the caller). */
+static apr_status_t wrap_secret(apr_pool_t *p, const unsigned char *secret,
+                                apr_size_t len, jose_alg jwk_alg,
+                                unsigned int allowed, const char *kid,
+                                int any_length, jose_key **key,
+                                const char **reason)
 {
     jose_key *k = apr_pcalloc(p, sizeof(*k));
     apr_status_t rv = APR_EINVAL;
@@ -406,8 +409,12 @@ apr_status_t jose_key_wrap_secret(apr_pool_t *p, const unsigned char *secret,
     if (!(k->algs = pin_algs(JOSE_ALGS_HS, jwk_alg, allowed, reason))) {
         goto refused;
     }
+    if (!len) {
+        *reason = "empty HMAC secret";
+        goto refused;
+    }
     /* RFC 7518 §3.2: a key at least as long as the hash output */
-    for (a = JOSE_HS256; a <= JOSE_HS512; a++) {
+    for (a = JOSE_HS256; a <= JOSE_HS512 && !any_length; a++) {
         if (len < hash_sizes[alg_table[a].hash]) {
             k->algs &= ~JOSE_ALG_BIT(a);
         }
@@ -434,13 +441,31 @@ refused:
     return rv;
 }
 
+apr_status_t jose_key_wrap_secret(apr_pool_t *p, const unsigned char *secret,
+                                  apr_size_t len, jose_alg jwk_alg,
+                                  unsigned int allowed, const char *kid,
+                                  jose_key **key, const char **reason)
+{
+    return wrap_secret(p, secret, len, jwk_alg, allowed, kid, 0, key,
+                       reason);
+}
+
 apr_status_t jose_key_from_secret(apr_pool_t *p, const unsigned char *secret,
                                   apr_size_t len, unsigned int allowed,
                                   const char *kid, jose_key **key,
                                   const char **reason)
 {
-    return jose_key_wrap_secret(p, secret, len, JOSE_ALG_UNKNOWN, allowed,
-                                kid, key, reason);
+    return wrap_secret(p, secret, len, JOSE_ALG_UNKNOWN, allowed, kid, 0,
+                       key, reason);
+}
+
+apr_status_t jose_key_from_any_secret(apr_pool_t *p,
+                                      const unsigned char *secret,
+                                      apr_size_t len, unsigned int allowed,
+                                      jose_key **key, const char **reason)
+{
+    return wrap_secret(p, secret, len, JOSE_ALG_UNKNOWN, allowed, NULL, 1,
+                       key, reason);
 }
 
 static int no_passphrase(char *buf, int size, int rwflag, void *u)

@@ -3,21 +3,19 @@
  * jwt.c — signed, stateless tokens, as fastapi-users' JWTStrategy
  * makes them: {"sub": USER, "aud": [AUDIENCE...], "exp": NOW+LIFETIME}.
  *
- * libjwt 1.10 signs and verifies, and nothing more: it takes the algorithm
- * from the token header, skips verification with an empty key and checks
- * no claim at all (see reference/toolchain.md).  So this file reads the
- * header itself and pins the algorithm before libjwt sees the token, never
- * hands it an empty key (refused at configuration time), and checks every
- * claim from its own strict parse of the payload (duplicate keys refused).
- * Keys are parsed and checked once, at configuration time (keys.c); the
- * claims are checked in claims.c.
+ * The JOSE engine (jose.h, on OpenSSL's EVP) parses and verifies: keys
+ * are parsed once, at configuration time (keys.c), each pinned to the
+ * backend's algorithm, so a token's header can never choose how it is
+ * checked; "none", crit and embedded keys are refused.  Every claim is
+ * checked from this file's own strict parse of the payload (duplicate
+ * names refused; claims.c).  libjwt was used before; it parsed a PEM key
+ * for each token and took the algorithm from the header.
  */
 
 #include "strategy/jwt/jwt.h"
 
 #include "apr_strings.h"
 
-#include <errno.h>
 #include <stdlib.h>
 
 #define DEFAULT_AUDIENCE    "fastapi-users:auth"
@@ -26,7 +24,7 @@
 
 /* ---- configuration --------------------------------------------------------- */
 
-/* {"aud":[...]} of the audience= options (fastapi-users' default if none),
+/* "aud":[...] of the audience= options (fastapi-users' default if none),
  * as tokens are issued with it. */
 static const char *configure_audiences(cmd_parms *cmd, jwt_conf *c,
                                        apr_array_header_t *opts)
@@ -51,13 +49,12 @@ static const char *configure_audiences(cmd_parms *cmd, jwt_conf *c,
         json_array_append_new(aud, json_string(APR_ARRAY_IDX(c->audiences, i,
                                                              const char *)));
     }
-    aud = json_pack("{s:o}", "aud", aud);
     dumped = json_dumps(aud, JSON_COMPACT);
     json_decref(aud);
     if (!dumped) {
         return "audience is not valid UTF-8";
     }
-    c->aud_json = apr_pstrdup(cmd->pool, dumped);
+    c->aud_json = apr_pstrcat(cmd->pool, "\"aud\":", dumped, NULL);
     free(dumped);
     return NULL;
 }
@@ -72,8 +69,8 @@ static const char *jwt_configure(cmd_parms *cmd, auth_backend *be,
     if (!(c->algorithm = jwt_algorithm_find(v ? v : "HS256"))) {
         return apr_psprintf(cmd->pool, "algorithm '%s' is not supported "
                             "(HS256, HS384, HS512, RS256, RS384, RS512, "
-                            "ES256, ES384, ES512)",
-                            v);
+                            "PS256, PS384, PS512, ES256, ES384, ES512, "
+                            "EdDSA)", v);
     }
     c->lifetime = TOKEN_DEFAULT_LIFETIME;
     c->cache_size = DEFAULT_CACHE;
@@ -86,11 +83,20 @@ static const char *jwt_configure(cmd_parms *cmd, auth_backend *be,
         return err;
     }
     if ((v = auth_backend_option_take(opts, "issuer"))) {
-        if (!*v) {
-            return "issuer is empty";
+        json_t *iss = json_string(v);
+        char *dumped = iss ? json_dumps(iss, JSON_ENCODE_ANY) : NULL;
+
+        json_decref(iss);
+        if (!*v || !dumped) {
+            free(dumped);
+            return !*v ? "issuer is empty" : "issuer is not valid UTF-8";
         }
         c->issuer = v;
+        c->iss_json = apr_pstrcat(cmd->pool, ",\"iss\":", dumped, NULL);
+        free(dumped);
     }
+    c->header_json = apr_psprintf(cmd->pool, "{\"alg\":\"%s\",\"typ\":"
+                                  "\"JWT\"}", c->algorithm->name);
     if ((err = configure_audiences(cmd, c, opts))
         || (err = jwt_keys_configure(cmd, be, c, opts))) {
         return err;
@@ -159,6 +165,38 @@ static json_t *header_check(request_rec *r, const jwt_conf *c,
     return NULL;
 }
 
+/* The token's header failed the engine's parse: the same refusal codes
+ * as ever, from the strategy's own reading of it. */
+static void parse_refused(request_rec *r, const jwt_conf *c,
+                          const char *token, apr_size_t len,
+                          const char *why, const char **code,
+                          const char **reason)
+{
+    json_t *header = header_check(r, c, token, len, code, reason);
+
+    if (header) {
+        json_decref(header);
+        *code = REFUSED_MALFORMED;
+        *reason = apr_pstrcat(r->pool, "it is not a JWS this strategy "
+                              "reads: ", why, NULL);
+    }
+}
+
+/* Whether a key of the backend made JWS's signature. */
+static int signature_verifies(const jwt_conf *c, const jose_jws *jws,
+                              const char **why)
+{
+    const jose_key *cand[JOSE_MAX_CANDIDATES];
+    int i, n = jose_keyset_find(c->keys, jws->kid, jws->alg, cand, why);
+
+    for (i = 0; i < n; i++) {
+        if (jose_jws_verify(cand[i], jws, why) == APR_SUCCESS) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
                                     const char *token, const char **user,
                                     const char **claims)
@@ -166,13 +204,11 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
     const jwt_conf *c = be->strategy_ctx;
     const char *dot1 = strchr(token, '.');
     const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
-    const char *code = REFUSED_MALFORMED, *reason = NULL, *sub = NULL;
-    const unsigned char *payload_text, *sig;
-    apr_size_t payload_len;
-    json_t *header = NULL, *payload = NULL;
+    const char *code = REFUSED_MALFORMED, *reason = NULL, *sub = NULL, *why;
+    json_t *payload = NULL;
+    jose_jws *jws = NULL;
     auth_backend_status st = AUTH_BACKEND_DENIED;
     double now = (double)apr_time_now() / APR_USEC_PER_SEC, exp = 0;
-    jwt_t *jwt = NULL;
 
     if (!dot1 || !dot2 || strchr(dot2 + 1, '.')) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
@@ -183,24 +219,29 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
                                     user, claims)) {
         return AUTH_BACKEND_OK;
     }
-    if (!(header = header_check(r, c, token, dot1 - token, &code,
-                                &reason))) {
+    if (jose_jws_parse(r->pool, token, strlen(token), &jws, &why)
+        != APR_SUCCESS) {
+        parse_refused(r, c, token, dot1 - token, why, &code, &reason);
         goto done;
     }
-    if (b64url_decode(r->pool, dot2 + 1, strlen(dot2 + 1),
-                      (unsigned char **)&sig) <= 0) {
-        reason = "its signature is missing or not base64url";
+    if (jws->alg != c->algorithm->alg) {
+        code = REFUSED_WRONG_ALGORITHM;
+        reason = apr_psprintf(r->pool, "its algorithm '%s' is not the "
+                              "configured %s", jose_alg_name(jws->alg),
+                              c->algorithm->name);
         goto done;
     }
-    if (!(payload = segment_json(r->pool, dot1 + 1, dot2 - dot1 - 1,
-                                 &payload_text, &payload_len))) {
+    /* duplicate names are refused: two readers must not see two values;
+     * a NUL (which jansson may pass after a number) would cut the claims
+     * short for whoever reads them as a string next */
+    payload = memchr(jws->payload, '\0', jws->payload_len) ? NULL
+              : json_loadb((const char *)jws->payload, jws->payload_len,
+                           JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(payload)) {
         reason = "its payload is not base64url-encoded JSON";
         goto done;
     }
-    /* The header's alg is pinned above and the key is never empty, so
-     * libjwt verifies with the configured algorithm and key. */
-    if (jwt_decode(&jwt, token, c->verify_key, c->verify_key_len) != 0
-        || jwt_get_alg(jwt) != c->algorithm->alg) {
+    if (!signature_verifies(c, jws, &why)) {
         code = REFUSED_BAD_SIGNATURE;
         reason = "its signature does not verify";
         goto done;
@@ -208,8 +249,8 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
     st = jwt_claims_validate(c, payload, now, &sub, &exp, &code, &reason);
     if (st == AUTH_BACKEND_OK) {
         *user = apr_pstrdup(r->pool, sub);
-        *claims = apr_pstrmemdup(r->pool, (const char *)payload_text,
-                                 payload_len);
+        *claims = apr_pstrmemdup(r->pool, (const char *)jws->payload,
+                                 jws->payload_len);
         if (c->cache) {
             token_cache_put(c->cache, NULL, token, exp + (double)c->leeway,
                             *user, *claims);
@@ -220,45 +261,49 @@ done:
     if (st != AUTH_BACKEND_OK) {
         audit_token_refused(r, be, code, reason);
     }
-    jwt_free(jwt);
-    json_decref(header);
     json_decref(payload);
     return st;
 }
 
 /* ---- issuing -------------------------------------------------------------------- */
 
+/* {"sub":USER,"aud":[...],"exp":...[,"iss":...]}, in fastapi-users' order,
+ * under {"alg":...,"typ":"JWT"} as PyJWT writes it. */
 static auth_backend_status jwt_write(request_rec *r, const auth_backend *be,
                                      const char *user, const char **token)
 {
     const jwt_conf *c = be->strategy_ctx;
-    jwt_t *jwt = NULL;
-    char *encoded = NULL;
-    long exp = (long)(apr_time_sec(apr_time_now()) + c->lifetime);
+    apr_int64_t exp = apr_time_sec(apr_time_now()) + c->lifetime;
+    json_t *sub = json_string(user);
+    char *sub_json = sub ? json_dumps(sub, JSON_ENCODE_ANY) : NULL;
+    const char *payload, *why = NULL;
+    apr_status_t rv;
 
+    json_decref(sub);
     if (!c->sign_key) {
+        free(sub_json);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "backend '%s' has a public-key only and cannot issue "
                       "tokens; give it a private-key=", be->name);
         return AUTH_BACKEND_ERROR;
     }
-    if (jwt_new(&jwt) == 0
-        && jwt_add_grant(jwt, "sub", user) == 0
-        && jwt_add_grants_json(jwt, c->aud_json) == 0
-        && jwt_add_grant_int(jwt, "exp", exp) == 0
-        && (!c->issuer || jwt_add_grant(jwt, "iss", c->issuer) == 0)
-        && jwt_set_alg(jwt, c->algorithm->alg, c->sign_key,
-                       c->sign_key_len) == 0) {
-        encoded = jwt_encode_str(jwt);
-    }
-    jwt_free(jwt);
-    if (!encoded) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r,
-                      "backend '%s': cannot sign a JWT", be->name);
+    if (!sub_json) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "backend '%s': the user "
+                      "id is not valid UTF-8 and cannot be a JWT's sub",
+                      be->name);
         return AUTH_BACKEND_ERROR;
     }
-    *token = apr_pstrdup(r->pool, encoded);
-    free(encoded);
+    payload = apr_psprintf(r->pool, "{\"sub\":%s,%s,\"exp\":%"
+                           APR_INT64_T_FMT "%s}", sub_json, c->aud_json, exp,
+                           c->iss_json ? c->iss_json : "");
+    free(sub_json);
+    rv = jose_jws_sign(r->pool, c->sign_key, c->header_json, payload, token,
+                       &why);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      "backend '%s': cannot sign a JWT: %s", be->name, why);
+        return AUTH_BACKEND_ERROR;
+    }
     return AUTH_BACKEND_OK;
 }
 

@@ -10,31 +10,32 @@
 
 #include "common/common.h"
 
+#include "strategy/jwt/jose.h"
+
 #include <jansson.h>
-#include <jwt.h>
 
 #define MAX_SUB_LENGTH      1024
 
-enum key_family { FAMILY_HMAC, FAMILY_RSA, FAMILY_EC };
+enum key_family { FAMILY_HMAC, FAMILY_RSA, FAMILY_EC, FAMILY_OKP };
 
 typedef struct {
     const char *name;          /* as in the token header */
-    jwt_alg_t alg;
+    jose_alg alg;
     enum key_family family;
     size_t min_secret;         /* HMAC: the digest size (RFC 7518 §3.2) */
     const char *curve;         /* EC: the curve it is defined on */
 } jwt_algorithm;
 
-
 typedef struct {
     const jwt_algorithm *algorithm;
-    unsigned char *sign_key;           /* secret or private PEM; NULL: verify only */
-    int sign_key_len;
-    const unsigned char *verify_key;   /* secret or public PEM; never empty */
-    int verify_key_len;
+    const jose_key *sign_key;          /* secret or private key; NULL:
+                                          verify only */
+    jose_keyset *keys;                 /* what tokens are verified with */
     apr_array_header_t *audiences;     /* const char * */
-    const char *aud_json;              /* {"aud":[...]}, as issued */
+    const char *aud_json;              /* "aud":[...], as issued */
     const char *issuer;
+    const char *iss_json;              /* ,"iss":"..." or NULL */
+    const char *header_json;           /* {"alg":...,"typ":"JWT"} */
     apr_int64_t lifetime;
     apr_int64_t leeway;
     apr_int64_t cache_size;            /* verified tokens kept per process */

@@ -1,31 +1,34 @@
 /* Licensed under the Apache License, Version 2.0 (the "License"); see LICENSE.
  *
  * keys.c — the jwt strategy's keys: an HMAC secret, or PEM keys (a
- * certificate for a public one), read once at configuration time and
- * checked against the backend's algorithm.
+ * certificate for a public one), read once at configuration time, checked
+ * against the backend's algorithm and handed to the JOSE engine (jose.h),
+ * which keeps them parsed, pinned to that algorithm, for every request.
  */
 
 #include "strategy/jwt/jwt.h"
 
 #include "apr_strings.h"
 
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <limits.h>
 
 static const jwt_algorithm jwt_algorithms[] = {
-    { "HS256", JWT_ALG_HS256, FAMILY_HMAC, 32, NULL },
-    { "HS384", JWT_ALG_HS384, FAMILY_HMAC, 48, NULL },
-    { "HS512", JWT_ALG_HS512, FAMILY_HMAC, 64, NULL },
-    { "RS256", JWT_ALG_RS256, FAMILY_RSA, 0, NULL },
-    { "RS384", JWT_ALG_RS384, FAMILY_RSA, 0, NULL },
-    { "RS512", JWT_ALG_RS512, FAMILY_RSA, 0, NULL },
-    { "ES256", JWT_ALG_ES256, FAMILY_EC, 0, "prime256v1" },
-    { "ES384", JWT_ALG_ES384, FAMILY_EC, 0, "secp384r1" },
-    { "ES512", JWT_ALG_ES512, FAMILY_EC, 0, "secp521r1" },
+    { "HS256", JOSE_HS256, FAMILY_HMAC, 32, NULL },
+    { "HS384", JOSE_HS384, FAMILY_HMAC, 48, NULL },
+    { "HS512", JOSE_HS512, FAMILY_HMAC, 64, NULL },
+    { "RS256", JOSE_RS256, FAMILY_RSA, 0, NULL },
+    { "RS384", JOSE_RS384, FAMILY_RSA, 0, NULL },
+    { "RS512", JOSE_RS512, FAMILY_RSA, 0, NULL },
+    { "PS256", JOSE_PS256, FAMILY_RSA, 0, NULL },
+    { "PS384", JOSE_PS384, FAMILY_RSA, 0, NULL },
+    { "PS512", JOSE_PS512, FAMILY_RSA, 0, NULL },
+    { "ES256", JOSE_ES256, FAMILY_EC, 0, "prime256v1" },
+    { "ES384", JOSE_ES384, FAMILY_EC, 0, "secp384r1" },
+    { "ES512", JOSE_ES512, FAMILY_EC, 0, "secp521r1" },
+    { "EdDSA", JOSE_EDDSA, FAMILY_OKP, 0, NULL },
 };
 
 #define ALGORITHMS (sizeof(jwt_algorithms) / sizeof(jwt_algorithms[0]))
@@ -42,42 +45,10 @@ const jwt_algorithm *jwt_algorithm_find(const char *name)
     return NULL;
 }
 
-static apr_status_t scrub_key(void *data)
-{
-    jwt_conf *c = data;
-
-    if (c->sign_key) {
-        OPENSSL_cleanse(c->sign_key, c->sign_key_len);
-    }
-    return APR_SUCCESS;
-}
-
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {
     (void)buf; (void)size; (void)rwflag; (void)u;
     return -1;
-}
-
-/* PEM text of K as libjwt reads it: PKCS#8 for a private key, SPKI
- * ("BEGIN PUBLIC KEY") for a public one. */
-static unsigned char *pem_of(apr_pool_t *p, EVP_PKEY *k, int private,
-                             int *len)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    unsigned char *out = NULL;
-    char *data;
-    long n;
-
-    if (bio && (private ? PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0,
-                                                   NULL, NULL)
-                        : PEM_write_bio_PUBKEY(bio, k))
-        && (n = BIO_get_mem_data(bio, &data)) > 0) {
-        out = apr_pcalloc(p, n + 1);
-        memcpy(out, data, n);
-        *len = (int)n;
-    }
-    BIO_free(bio);
-    return out;
 }
 
 static const char *pem_load(cmd_parms *cmd, const auth_backend *be,
@@ -121,31 +92,53 @@ static const char *pem_load(cmd_parms *cmd, const auth_backend *be,
     return NULL;
 }
 
-static const char *key_fits(cmd_parms *cmd, const auth_backend *be,
-                            const char *key, EVP_PKEY *k,
+/* The key type the algorithm needs; the engine then checks sizes. */
+static const char *key_fits(cmd_parms *cmd, const char *key, EVP_PKEY *k,
                             const jwt_algorithm *a)
 {
     char curve[64] = "";
+    int id = EVP_PKEY_get_base_id(k);
 
-    if (a->family == FAMILY_RSA) {
-        if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA) {
+    switch (a->family) {
+    case FAMILY_RSA:
+        /* an RSA-PSS key (restricted to PSS) serves PS* only */
+        if (id != EVP_PKEY_RSA && (id != EVP_PKEY_RSA_PSS || a->name[0] != 'P')) {
             return apr_psprintf(cmd->pool, "%s is not an RSA key, which %s "
                                 "needs", key, a->name);
         }
-        if (EVP_PKEY_get_bits(k) < 2048) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                         "%s:%d: backend '%s': %s has only %d bits; RFC 7518 "
-                         "asks for 2048 or more", cmd->directive->filename,
-                         cmd->directive->line_num, be->name, key,
-                         EVP_PKEY_get_bits(k));
+        return NULL;
+    case FAMILY_OKP:
+        if (id != EVP_PKEY_ED25519 && id != EVP_PKEY_ED448) {
+            return apr_psprintf(cmd->pool, "%s is not an Ed25519 or Ed448 "
+                                "key, which EdDSA needs", key);
+        }
+        return NULL;
+    default:
+        if (id != EVP_PKEY_EC
+            || !EVP_PKEY_get_group_name(k, curve, sizeof(curve), NULL)
+            || strcmp(curve, a->curve)) {
+            return apr_psprintf(cmd->pool, "%s is not an EC key on curve %s, "
+                                "which %s needs", key, a->curve, a->name);
         }
         return NULL;
     }
-    if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC
-        || !EVP_PKEY_get_group_name(k, curve, sizeof(curve), NULL)
-        || strcmp(curve, a->curve)) {
-        return apr_psprintf(cmd->pool, "%s is not an EC key on curve %s, "
-                            "which %s needs", key, a->curve, a->name);
+}
+
+/* K, checked and handed to the engine (which then owns it) as *OUT. */
+static const char *key_wrap(cmd_parms *cmd, const char *key, EVP_PKEY *k,
+                            int private, const jwt_algorithm *a,
+                            jose_key **out)
+{
+    const char *err = key_fits(cmd, key, k, a), *why = NULL;
+
+    if (err) {
+        EVP_PKEY_free(k);
+        return err;
+    }
+    if (jose_key_wrap(cmd->pool, k, JOSE_ALG_UNKNOWN, JOSE_ALG_BIT(a->alg),
+                      NULL, private, out, &why) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s cannot serve %s: %s", key,
+                            a->name, why);
     }
     return NULL;
 }
@@ -155,6 +148,7 @@ static const char *configure_pem_keys(cmd_parms *cmd, const auth_backend *be,
                                       const char *pub_spec)
 {
     EVP_PKEY *priv = NULL, *pub = NULL;
+    jose_key *sign = NULL, *verify = NULL;
     const char *err = NULL;
 
     if (!priv_spec && !pub_spec) {
@@ -162,43 +156,45 @@ static const char *configure_pem_keys(cmd_parms *cmd, const auth_backend *be,
                             "issue and verify) or public-key=file:PATH (to "
                             "verify only)", c->algorithm->name);
     }
-    if (priv_spec
-        && !(err = pem_load(cmd, be, "private-key", priv_spec, 1, &priv))) {
-        err = key_fits(cmd, be, "private-key", priv, c->algorithm);
+    if ((priv_spec
+         && (err = pem_load(cmd, be, "private-key", priv_spec, 1, &priv)))
+        || (pub_spec
+            && (err = pem_load(cmd, be, "public-key", pub_spec, 0, &pub)))) {
+        EVP_PKEY_free(priv);
+        EVP_PKEY_free(pub);
+        return err;
     }
-    if (!err && pub_spec
-        && !(err = pem_load(cmd, be, "public-key", pub_spec, 0, &pub))) {
-        err = key_fits(cmd, be, "public-key", pub, c->algorithm);
+    if (priv && pub && EVP_PKEY_eq(priv, pub) != 1) {
+        EVP_PKEY_free(priv);
+        EVP_PKEY_free(pub);
+        return "private-key and public-key are not a key pair";
     }
-    if (!err && priv && pub && EVP_PKEY_eq(priv, pub) != 1) {
-        err = "private-key and public-key are not a key pair";
+    if ((priv && (err = key_wrap(cmd, "private-key", priv, 1, c->algorithm,
+                                 &sign)))
+        || (pub && (err = key_wrap(cmd, "public-key", pub, 0, c->algorithm,
+                                   &verify)))) {
+        return err;
     }
-    if (!err && priv
-        && !(c->sign_key = pem_of(cmd->pool, priv, 1, &c->sign_key_len))) {
-        err = "cannot encode private-key";
-    }
-    /* without public-key=, verify with the public half of private-key= */
-    if (!err && !(c->verify_key = pem_of(cmd->pool, pub ? pub : priv, 0,
-                                         &c->verify_key_len))) {
-        err = "cannot encode public-key";
-    }
-    EVP_PKEY_free(priv);
-    EVP_PKEY_free(pub);
-    if (!err && !priv_spec) {
+    c->sign_key = sign;
+    /* without public-key=, the private key verifies too */
+    c->keys = jose_keyset_make(cmd->pool);
+    jose_keyset_add(c->keys, verify ? verify : sign, &err);
+    if (!priv_spec) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
                      "%s:%d: backend '%s' has a public-key only: it verifies "
                      "tokens but cannot issue them (its login answers 500)",
                      cmd->directive->filename, cmd->directive->line_num,
                      be->name);
     }
-    return err;
+    return NULL;
 }
 
 static const char *configure_secret(cmd_parms *cmd, const auth_backend *be,
                                     jwt_conf *c, const char *spec)
 {
-    const char *secret, *err;
+    const char *secret, *err, *why = NULL;
     apr_size_t len;
+    jose_key *k;
 
     if (!spec) {
         return apr_psprintf(cmd->pool, "%s needs secret=file:PATH (or "
@@ -206,9 +202,6 @@ static const char *configure_secret(cmd_parms *cmd, const auth_backend *be,
     }
     if ((err = option_secret(cmd, be, "secret", spec, &secret, &len))) {
         return err;
-    }
-    if (len > INT_MAX) {
-        return "secret is too long";
     }
     if (len < c->algorithm->min_secret) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
@@ -218,10 +211,15 @@ static const char *configure_secret(cmd_parms *cmd, const auth_backend *be,
                      be->name, len, c->algorithm->name,
                      (apr_size_t)c->algorithm->min_secret);
     }
-    c->sign_key = apr_pmemdup(cmd->pool, secret, len);
-    c->sign_key_len = (int)len;
-    c->verify_key = c->sign_key;
-    c->verify_key_len = c->sign_key_len;
+    /* the engine keeps its own copy, cleansed with the configuration */
+    if (jose_key_from_any_secret(cmd->pool, (const unsigned char *)secret,
+                                 len, JOSE_ALG_BIT(c->algorithm->alg), &k,
+                                 &why) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "secret: %s", why);
+    }
+    c->sign_key = k;
+    c->keys = jose_keyset_make(cmd->pool);
+    jose_keyset_add(c->keys, k, &err);
     return NULL;
 }
 
@@ -231,27 +229,19 @@ const char *jwt_keys_configure(cmd_parms *cmd, const auth_backend *be,
     const char *secret = auth_backend_option_take(opts, "secret");
     const char *priv = auth_backend_option_take(opts, "private-key");
     const char *pub = auth_backend_option_take(opts, "public-key");
-    const char *err;
 
     if (c->algorithm->family == FAMILY_HMAC) {
         if (priv || pub) {
             return apr_psprintf(cmd->pool, "private-key= and public-key= are "
-                                "for RS* and ES* algorithms; %s takes secret=",
-                                c->algorithm->name);
+                                "for RS*, PS*, ES* and EdDSA; %s takes "
+                                "secret=", c->algorithm->name);
         }
-        err = configure_secret(cmd, be, c, secret);
+        return configure_secret(cmd, be, c, secret);
     }
-    else {
-        if (secret) {
-            return apr_psprintf(cmd->pool, "secret= is for HS* algorithms; %s "
-                                "takes private-key= and/or public-key=",
-                                c->algorithm->name);
-        }
-        err = configure_pem_keys(cmd, be, c, priv, pub);
+    if (secret) {
+        return apr_psprintf(cmd->pool, "secret= is for HS* algorithms; %s "
+                            "takes private-key= and/or public-key=",
+                            c->algorithm->name);
     }
-    if (!err) {
-        apr_pool_cleanup_register(cmd->pool, c, scrub_key,
-                                  apr_pool_cleanup_null);
-    }
-    return err;
+    return configure_pem_keys(cmd, be, c, priv, pub);
 }
