@@ -8,7 +8,7 @@ set -eu
 
 BUILD="autoconf automake libtool pkg-config make gcc
        apache2-bin apache2-dev apache2-utils
-       libapr1-dev libaprutil1-dev libjansson-dev libssl-dev
+       libapr1-dev libaprutil1-dev libjansson-dev libssl-dev libcurl4-openssl-dev
        libhiredis-dev"
 RUNTIME="openssl curl ca-certificates media-types"
 TEST="python3 python3-pytest python3-requests python3-jwt python3-jwcrypto

@@ -19,7 +19,7 @@ CHECKS='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bu
 if ! out=$(clang-tidy-14 --quiet --warnings-as-errors='*' --checks="$CHECKS" \
         $SOURCES -- $(apxs -q EXTRA_CPPFLAGS) -I"$(apxs -q INCLUDEDIR)" \
         -I"$(apxs -q APR_INCLUDEDIR)" \
-        $(pkg-config --cflags jansson hiredis) -Iinclude -Isrc 2>&1)
+        $(pkg-config --cflags jansson hiredis libcurl) -Iinclude -Isrc 2>&1)
 then
     echo "$out" | grep -v "warnings generated"
     exit 1
