@@ -135,7 +135,7 @@ apr_status_t jose_key_from_jwk(apr_pool_t *p, json_t *jwk,
 /* ---- key sets ----------------------------------------------------------- */
 
 #define JOSE_MAX_KEYS        100    /* a JWKS with more is refused whole */
-#define JOSE_MAX_JWKS_BYTES  (1024 * 1024)
+#define JOSE_MAX_JWKS_BYTES  ((apr_size_t)1024 * 1024)
 #define JOSE_MAX_CANDIDATES  3      /* keys tried for a token without kid */
 
 typedef struct {

@@ -217,7 +217,7 @@ static apr_size_t sig_size(const jose_key *k, jose_alg alg)
 {
     switch (alg_kty(alg)) {
     case JOSE_KTY_OCT:
-        return (apr_size_t)32 + 16 * jose_alg_hash(alg);
+        return 32 + (apr_size_t)16 * (apr_size_t)jose_alg_hash(alg);
     case JOSE_KTY_EC:
         return 2 * ecdsa_coord(alg);
     case JOSE_KTY_RSA:
@@ -283,8 +283,6 @@ static apr_status_t verify_pkey(const jose_key *k, const jose_jws *jws)
 apr_status_t jose_jws_verify(const jose_key *key, const jose_jws *jws,
                              const char **reason)
 {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    size_t mac_len = 0;
     jose_kty kty;
 
     if (!key || !jws || !(kty = alg_kty(jws->alg))
@@ -297,6 +295,9 @@ apr_status_t jose_jws_verify(const jose_key *key, const jose_jws *jws,
         return APR_EINVAL;
     }
     if (kty == JOSE_KTY_OCT) {
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        size_t mac_len = 0;
+
         if (!hmac(key, jose_alg_hash(jws->alg), jws->signing_input,
                   jws->signing_input_len, mac, &mac_len)
             || mac_len != jws->sig_len
@@ -339,7 +340,7 @@ static unsigned char *sign_pkey(apr_pool_t *p, const jose_key *k,
                                 apr_size_t in_len, apr_size_t *sig_len)
 {
     EVP_MD_CTX *ctx = sig_ctx(k, alg, 1);
-    unsigned char *sig = NULL, *raw;
+    unsigned char *sig = NULL;
     size_t len = 0;
 
     if (ctx && EVP_DigestSign(ctx, NULL, &len, (const unsigned char *)in,
@@ -352,7 +353,8 @@ static unsigned char *sign_pkey(apr_pool_t *p, const jose_key *k,
     }
     EVP_MD_CTX_free(ctx);
     if (sig && alg_kty(alg) == JOSE_KTY_EC) {
-        raw = apr_palloc(p, 2 * ecdsa_coord(alg));
+        unsigned char *raw = apr_palloc(p, 2 * ecdsa_coord(alg));
+
         sig = der_to_ecdsa(sig, len, ecdsa_coord(alg), raw) ? raw : NULL;
         len = 2 * ecdsa_coord(alg);
     }

@@ -246,10 +246,11 @@ static unsigned int pin_algs(unsigned int possible, jose_alg jwk_alg,
  * implicit use, which costs per request. */
 static apr_status_t fetch_digests(jose_key *k, const char **reason)
 {
-    int a, h;
+    int a;
 
     for (a = JOSE_ALG_UNKNOWN + 1; a < JOSE_ALG_COUNT; a++) {
-        h = alg_table[a].hash;
+        int h = alg_table[a].hash;
+
         if ((k->algs & JOSE_ALG_BIT(a)) && h >= 0 && !k->md[h]
             && !(k->md[h] = EVP_MD_fetch(NULL, hash_names[h], NULL))) {
             *reason = "digest not available";
@@ -479,7 +480,6 @@ static EVP_PKEY *pem_read(const char *pem, apr_size_t len, int *private)
 {
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     EVP_PKEY *k = NULL;
-    X509 *x;
 
     *private = 0;
     if (!bio) {
@@ -492,6 +492,8 @@ static EVP_PKEY *pem_read(const char *pem, apr_size_t len, int *private)
         }
     }
     if (!k) {
+        X509 *x;
+
         (void)BIO_reset(bio);
         if ((x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL))) {
             k = X509_get_pubkey(x);
