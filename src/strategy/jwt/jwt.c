@@ -65,12 +65,14 @@ static const char *jwt_configure(cmd_parms *cmd, auth_backend *be,
     jwt_conf *c = apr_pcalloc(cmd->pool, sizeof(*c));
     const char *v, *err;
 
-    v = auth_backend_option_take(opts, "algorithm");
-    if (!(c->algorithm = jwt_algorithm_find(v ? v : "HS256"))) {
-        return apr_psprintf(cmd->pool, "algorithm '%s' is not supported "
-                            "(HS256, HS384, HS512, RS256, RS384, RS512, "
-                            "PS256, PS384, PS512, ES256, ES384, ES512, "
-                            "EdDSA)", v);
+    if ((v = auth_backend_option_take(opts, "algorithm"))) {
+        if (!(c->algorithm = jwt_algorithm_find(v))) {
+            return apr_psprintf(cmd->pool, "algorithm '%s' is not supported "
+                                "(HS256, HS384, HS512, RS256, RS384, RS512, "
+                                "PS256, PS384, PS512, ES256, ES384, ES512, "
+                                "EdDSA)", v);
+        }
+        c->allowed = JOSE_ALG_BIT(c->algorithm->alg);
     }
     c->lifetime = TOKEN_DEFAULT_LIFETIME;
     c->cache_size = DEFAULT_CACHE;
@@ -95,11 +97,13 @@ static const char *jwt_configure(cmd_parms *cmd, auth_backend *be,
         c->iss_json = apr_pstrcat(cmd->pool, ",\"iss\":", dumped, NULL);
         free(dumped);
     }
-    c->header_json = apr_psprintf(cmd->pool, "{\"alg\":\"%s\",\"typ\":"
-                                  "\"JWT\"}", c->algorithm->name);
     if ((err = configure_audiences(cmd, c, opts))
         || (err = jwt_keys_configure(cmd, be, c, opts))) {
         return err;
+    }
+    if (c->sign_key) {
+        c->header_json = apr_psprintf(cmd->pool, "{\"alg\":\"%s\",\"typ\":"
+                                      "\"JWT\"}", c->algorithm->name);
     }
     *ctx = c;
     return NULL;
@@ -129,6 +133,16 @@ static json_t *segment_json(apr_pool_t *p, const char *segment, apr_size_t len,
     return j;
 }
 
+static const char *wrong_algorithm(apr_pool_t *p, const jwt_conf *c,
+                                   const char *alg)
+{
+    return c->algorithm
+           ? apr_psprintf(p, "its algorithm '%.32s' is not the configured "
+                          "%s", alg, c->algorithm->name)
+           : apr_psprintf(p, "its algorithm '%.32s' is not one of the key "
+                          "set's", alg);
+}
+
 /* The token's header (LEN bytes of base64url at TOKEN) if it names the
  * backend's algorithm and asks for nothing this strategy does not do;
  * else NULL, with *CODE and *REASON. */
@@ -146,12 +160,11 @@ static json_t *header_check(request_rec *r, const jwt_conf *c,
         return NULL;
     }
     alg = json_string_value(json_object_get(header, "alg"));
-    if (!alg || strcmp(alg, c->algorithm->name)) {
+    if (!alg || !(c->allowed & JOSE_ALG_BIT(jose_alg_from_name(alg,
+                                                               strlen(alg))))) {
         *code = REFUSED_WRONG_ALGORITHM;
         /* (a client's text: only its start) */
-        *reason = apr_psprintf(r->pool, "its algorithm '%.32s' is not the "
-                               "configured %s", alg ? alg : "(none)",
-                               c->algorithm->name);
+        *reason = wrong_algorithm(r->pool, c, alg ? alg : "(none)");
     }
     else if (json_object_get(header, "crit")) {
         *code = REFUSED_UNSUPPORTED;
@@ -182,19 +195,64 @@ static void parse_refused(request_rec *r, const jwt_conf *c,
     }
 }
 
-/* Whether a key of the backend made JWS's signature. */
-static int signature_verifies(const jwt_conf *c, const jose_jws *jws,
-                              const char **why)
+/* Whether a key of SET made JWS's signature; else why not.  A kid the
+ * key set does not have may mean the provider rotated its keys: an early
+ * fetch is asked. */
+static int signature_verifies(request_rec *r, const jwt_conf *c,
+                              const jose_keyset *set, const jose_jws *jws,
+                              const char **reason)
 {
     const jose_key *cand[JOSE_MAX_CANDIDATES];
-    int i, n = jose_keyset_find(c->keys, jws->kid, jws->alg, cand, why);
+    const char *why = NULL;
+    int i, n = jose_keyset_find(set, jws->kid, jws->alg, cand, &why);
 
+    if (!n) {
+        if (c->jwks && jws->kid && !jose_keyset_knows_kid(set, jws->kid)) {
+            jwks_unknown_kid(c->jwks);
+        }
+        /* (a client's text: only its start) */
+        *reason = apr_psprintf(r->pool, "no key verifies it: %s%s%.64s%s",
+                               why, jws->kid ? " (kid '" : "",
+                               jws->kid ? jws->kid : "",
+                               jws->kid ? "')" : "");
+        return 0;
+    }
     for (i = 0; i < n; i++) {
-        if (jose_jws_verify(cand[i], jws, why) == APR_SUCCESS) {
+        if (jose_jws_verify(cand[i], jws, &why) == APR_SUCCESS) {
             return 1;
         }
     }
+    *reason = "its signature does not verify";
     return 0;
+}
+
+/* A parsed token's algorithm, payload and signature: AUTH_BACKEND_OK and
+ * *PAYLOAD (the caller frees it), or DENIED with *CODE and *REASON. */
+static auth_backend_status token_check(request_rec *r, const jwt_conf *c,
+                                       const jose_keyset *set,
+                                       const jose_jws *jws, json_t **payload,
+                                       const char **code, const char **reason)
+{
+    if (!(c->allowed & JOSE_ALG_BIT(jws->alg))) {
+        *code = REFUSED_WRONG_ALGORITHM;
+        *reason = wrong_algorithm(r->pool, c, jose_alg_name(jws->alg));
+        return AUTH_BACKEND_DENIED;
+    }
+    /* duplicate names are refused: two readers must not see two values;
+     * a NUL (which jansson may pass after a number) would cut the claims
+     * short for whoever reads them as a string next */
+    *payload = memchr(jws->payload, '\0', jws->payload_len) ? NULL
+               : json_loadb((const char *)jws->payload, jws->payload_len,
+                            JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(*payload)) {
+        *reason = "its payload is not base64url-encoded JSON";
+        return AUTH_BACKEND_DENIED;
+    }
+    if (!signature_verifies(r, c, set, jws, reason)) {
+        *code = REFUSED_BAD_SIGNATURE;
+        return AUTH_BACKEND_DENIED;
+    }
+    return AUTH_BACKEND_OK;
 }
 
 static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
@@ -205,9 +263,12 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
     const char *dot1 = strchr(token, '.');
     const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
     const char *code = REFUSED_MALFORMED, *reason = NULL, *sub = NULL, *why;
+    const jose_keyset *set = c->keys;
+    const unsigned char *gen = NULL;
+    void *hold = NULL;
     json_t *payload = NULL;
     jose_jws *jws = NULL;
-    auth_backend_status st = AUTH_BACKEND_DENIED;
+    auth_backend_status st;
     double now = (double)apr_time_now() / APR_USEC_PER_SEC, exp = 0;
 
     if (!dot1 || !dot2 || strchr(dot2 + 1, '.')) {
@@ -215,52 +276,40 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
                       "backend '%s': the token is not a JWT", be->name);
         return AUTH_BACKEND_NOT_MINE;
     }
-    if (c->cache && token_cache_get(c->cache, NULL, token, now, r->pool,
+    /* a fetched key set: the cache's answers die with its generation */
+    if (c->jwks && !(set = jwks_acquire(r, c->jwks, &gen, &hold))) {
+        return AUTH_BACKEND_UNAVAILABLE;
+    }
+    if (c->cache && token_cache_get(c->cache, gen, token, now, r->pool,
                                     user, claims)) {
+        jwks_release(c->jwks, hold);
         return AUTH_BACKEND_OK;
     }
     if (jose_jws_parse(r->pool, token, strlen(token), &jws, &why)
         != APR_SUCCESS) {
         parse_refused(r, c, token, dot1 - token, why, &code, &reason);
-        goto done;
+        st = AUTH_BACKEND_DENIED;
     }
-    if (jws->alg != c->algorithm->alg) {
-        code = REFUSED_WRONG_ALGORITHM;
-        reason = apr_psprintf(r->pool, "its algorithm '%s' is not the "
-                              "configured %s", jose_alg_name(jws->alg),
-                              c->algorithm->name);
-        goto done;
+    else {
+        st = token_check(r, c, set, jws, &payload, &code, &reason);
     }
-    /* duplicate names are refused: two readers must not see two values;
-     * a NUL (which jansson may pass after a number) would cut the claims
-     * short for whoever reads them as a string next */
-    payload = memchr(jws->payload, '\0', jws->payload_len) ? NULL
-              : json_loadb((const char *)jws->payload, jws->payload_len,
-                           JSON_REJECT_DUPLICATES, NULL);
-    if (!json_is_object(payload)) {
-        reason = "its payload is not base64url-encoded JSON";
-        goto done;
+    if (st == AUTH_BACKEND_OK) {
+        st = jwt_claims_validate(c, payload, now, &sub, &exp, &code,
+                                 &reason);
     }
-    if (!signature_verifies(c, jws, &why)) {
-        code = REFUSED_BAD_SIGNATURE;
-        reason = "its signature does not verify";
-        goto done;
-    }
-    st = jwt_claims_validate(c, payload, now, &sub, &exp, &code, &reason);
     if (st == AUTH_BACKEND_OK) {
         *user = apr_pstrdup(r->pool, sub);
         *claims = apr_pstrmemdup(r->pool, (const char *)jws->payload,
                                  jws->payload_len);
         if (c->cache) {
-            token_cache_put(c->cache, NULL, token, exp + (double)c->leeway,
+            token_cache_put(c->cache, gen, token, exp + (double)c->leeway,
                             *user, *claims);
         }
     }
-
-done:
-    if (st != AUTH_BACKEND_OK) {
+    else {
         audit_token_refused(r, be, code, reason);
     }
+    jwks_release(c->jwks, hold);
     json_decref(payload);
     return st;
 }
@@ -313,6 +362,9 @@ static void jwt_child_init(apr_pool_t *pchild, server_rec *s,
 {
     jwt_conf *c = be->strategy_ctx;
 
+    if (c->jwks) {
+        jwks_child_init(pchild, c->jwks);
+    }
     if (c->cache_size > 0
         && !(c->cache = token_cache_create(pchild,
                                            (unsigned int)c->cache_size))) {
@@ -330,12 +382,31 @@ static auth_backend_status jwt_destroy(request_rec *r, const auth_backend *be,
     return AUTH_BACKEND_NOT_SUPPORTED;
 }
 
+static const char *jwt_check_config(apr_pool_t *pconf, server_rec *s,
+                                    auth_backend *be)
+{
+    jwt_conf *c = be->strategy_ctx;
+
+    (void)s;
+    return c->jwks ? jwks_check_config(pconf, be, c->jwks) : NULL;
+}
+
+static const char *jwt_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                                   server_rec *s, auth_backend *be)
+{
+    jwt_conf *c = be->strategy_ctx;
+
+    (void)ptemp;
+    (void)s;
+    return c->jwks ? jwks_post_config(pconf, be, c->jwks) : NULL;
+}
+
 const auth_backend_strategy_provider strategy_jwt = {
     jwt_configure,
-    NULL,                       /* check_config */
+    jwt_check_config,
     jwt_child_init,
     jwt_read,
     jwt_write,
     jwt_destroy,
-    NULL                        /* post_config */
+    jwt_post_config
 };

@@ -26,11 +26,16 @@ typedef struct {
     const char *curve;         /* EC: the curve it is defined on */
 } jwt_algorithm;
 
+typedef struct jwks_source jwks_source;       /* jwks.h */
+
 typedef struct {
-    const jwt_algorithm *algorithm;
+    const jwt_algorithm *algorithm;    /* algorithm=; NULL: a key set's own */
+    unsigned int allowed;              /* JOSE_ALG_BIT mask tokens may name */
     const jose_key *sign_key;          /* secret or private key; NULL:
                                           verify only */
     jose_keyset *keys;                 /* what tokens are verified with */
+    jwks_source *jwks;                 /* jwks=https://: fetched keys
+                                          instead (keys is NULL) */
     apr_array_header_t *audiences;     /* const char * */
     const char *aud_json;              /* "aud":[...], as issued */
     const char *issuer;
@@ -46,10 +51,34 @@ typedef struct {
 
 /* The algorithm NAME (any case), or NULL. */
 const jwt_algorithm *jwt_algorithm_find(const char *name);
-/* Takes secret=, private-key= and public-key= out of OPTS, as C's
- * algorithm needs them, and keeps them in C (parsed and checked now). */
+/* Takes secret=, private-key= and public-key= (or jwks=) out of OPTS, as
+ * C's algorithm needs them, and keeps them in C (parsed and checked now);
+ * without algorithm= and jwks=, the algorithm is HS256. */
 const char *jwt_keys_configure(cmd_parms *cmd, const auth_backend *be,
                                jwt_conf *c, apr_array_header_t *opts);
+
+/* ---- key sets (jwks.c) ------------------------------------------------------ */
+
+/* jwks=SPEC and its jwks-* options, out of OPTS: a file: key set into
+ * C->keys now, an https: one into C->jwks (fetched later). */
+const char *jwks_configure(cmd_parms *cmd, const auth_backend *be,
+                           jwt_conf *c, const char *spec,
+                           apr_array_header_t *opts);
+const char *jwks_check_config(apr_pool_t *pconf, const auth_backend *be,
+                              jwks_source *src);
+const char *jwks_post_config(apr_pool_t *pconf, const auth_backend *be,
+                             jwks_source *src);
+void jwks_child_init(apr_pool_t *pchild, jwks_source *src);
+
+/* The key set a request verifies with (held until jwks_release), and the
+ * generation the token cache files its answers under; NULL while no fetch
+ * has succeeded yet. */
+const jose_keyset *jwks_acquire(request_rec *r, jwks_source *src,
+                                const unsigned char **gen, void **hold);
+void jwks_release(jwks_source *src, void *hold);
+/* A token named a kid the set does not have: ask for an early fetch (at
+ * most one per jwks-min-refresh, server-wide). */
+void jwks_unknown_kid(jwks_source *src);
 
 /* ---- claims (claims.c) -------------------------------------------------------- */
 

@@ -169,10 +169,14 @@ static const char *configure_pem_keys(cmd_parms *cmd, const auth_backend *be,
         EVP_PKEY_free(pub);
         return "private-key and public-key are not a key pair";
     }
-    if ((priv && (err = key_wrap(cmd, "private-key", priv, 1, c->algorithm,
-                                 &sign)))
-        || (pub && (err = key_wrap(cmd, "public-key", pub, 0, c->algorithm,
-                                   &verify)))) {
+    /* key_wrap owns the key it is given, whatever the outcome */
+    if (priv && (err = key_wrap(cmd, "private-key", priv, 1, c->algorithm,
+                                &sign))) {
+        EVP_PKEY_free(pub);
+        return err;
+    }
+    if (pub && (err = key_wrap(cmd, "public-key", pub, 0, c->algorithm,
+                               &verify))) {
         return err;
     }
     c->sign_key = sign;
@@ -229,7 +233,24 @@ const char *jwt_keys_configure(cmd_parms *cmd, const auth_backend *be,
     const char *secret = auth_backend_option_take(opts, "secret");
     const char *priv = auth_backend_option_take(opts, "private-key");
     const char *pub = auth_backend_option_take(opts, "public-key");
+    const char *jwks = auth_backend_option_take(opts, "jwks");
 
+    if (jwks) {
+        if (secret || priv || pub) {
+            return "jwks= takes the place of secret=, private-key= and "
+                   "public-key=: give one of them";
+        }
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, "%s:%d: "
+                     "backend '%s' verifies with a key set only: it cannot "
+                     "issue tokens (its login answers 500)",
+                     cmd->directive->filename, cmd->directive->line_num,
+                     be->name);
+        return jwks_configure(cmd, be, c, jwks, opts);
+    }
+    if (!c->algorithm) {
+        c->algorithm = jwt_algorithm_find("HS256");
+        c->allowed = JOSE_ALG_BIT(c->algorithm->alg);
+    }
     if (c->algorithm->family == FAMILY_HMAC) {
         if (priv || pub) {
             return apr_psprintf(cmd->pool, "private-key= and public-key= are "
