@@ -160,10 +160,10 @@ static apr_int64_t refresh(server_rec *s, jwks_source *src, apr_pool_t *p)
     jwks_shared *sh = src->shared;
     fetch_buf b = { NULL, 0, 0, p, 0, -1 };
     jose_keyset *set = NULL;
-    const char *why = fetch(src, &b);
+    const char *why = fetch(src, &b), *doc = b.data ? b.data : "";
     apr_int64_t next = src->refresh;
 
-    if (!why && jose_keyset_parse(p, b.data ? b.data : "", b.len,
+    if (!why && jose_keyset_parse(p, doc, b.len,
                                   src->allowed, &set, &why) != APR_SUCCESS) {
         why = apr_pstrcat(p, "no usable key set: ", why, NULL);
     }
@@ -180,8 +180,8 @@ static apr_int64_t refresh(server_rec *s, jwks_source *src, apr_pool_t *p)
     }
     apr_atomic_set32(&sh->failing, 0);
     if (!apr_atomic_read32(&sh->generation) || b.len != sh->len
-        || memcmp(b.data, sh->doc, b.len)) {
-        publish(sh, b.data, b.len);
+        || memcmp(doc, sh->doc, b.len)) {
+        publish(sh, doc, b.len);
         log_new_set(s, src, p, set);
     }
     if (b.max_age >= 0 && b.max_age < next) {

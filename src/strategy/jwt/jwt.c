@@ -263,7 +263,7 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
     const char *dot1 = strchr(token, '.');
     const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
     const char *code = REFUSED_MALFORMED, *reason = NULL, *sub = NULL, *why;
-    const jose_keyset *set = c->keys;
+    const jose_keyset *set;
     const unsigned char *gen = NULL;
     void *hold = NULL;
     json_t *payload = NULL;
@@ -277,7 +277,8 @@ static auth_backend_status jwt_read(request_rec *r, const auth_backend *be,
         return AUTH_BACKEND_NOT_MINE;
     }
     /* a fetched key set: the cache's answers die with its generation */
-    if (c->jwks && !(set = jwks_acquire(r, c->jwks, &gen, &hold))) {
+    set = c->jwks ? jwks_acquire(r, c->jwks, &gen, &hold) : c->keys;
+    if (!set) {
         return AUTH_BACKEND_UNAVAILABLE;
     }
     if (c->cache && token_cache_get(c->cache, gen, token, now, r->pool,
