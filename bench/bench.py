@@ -131,7 +131,7 @@ class Location:
 
     def __init__(self, name, transport=None, strategy=None, host=None,
                  provider=None, auth=None, uses=None, tokens=None,
-                 status=200, verify=None, target=None):
+                 status=200, verify=None, target=None, needs=None):
         """--distinct: USES names the location whose backend serves this
         one; TOKENS is its token set, STATUS the answer they get, VERIFY
         the openssl speed figure it compares with, TARGET the issue's."""
@@ -140,6 +140,8 @@ class Location:
         self.backend = name.replace("-", "") if strategy else None
         self.uses, self.tokens, self.status = uses, tokens, status
         self.verify, self.target = verify, target
+        # locations whose backends this one needs configured (--only)
+        self.needs = set(needs or ()) | ({uses} if uses else set())
         if uses:
             self.auth = ("    AuthType backend\n"
                          "    AuthBackendProvider %s\n"
@@ -205,7 +207,9 @@ def locations(keys, redis, pg):
         locs.append(Location("dbd-pg", "bearer", "dbd create-table=on",
                              host=PG_HOST, provider="dbd"))
     if os.path.exists(OPENIDC_SO):
-        locs.append(Location("peer-openidc", auth="    AuthType oauth20\n"))
+        # it checks the tokens /jwt-hs256's login issues
+        locs.append(Location("peer-openidc", auth="    AuthType oauth20\n",
+                             needs=["jwt-hs256"]))
     return locs
 
 
@@ -447,7 +451,10 @@ def run(h, locs, args, work):
                  max(m["rps"] for m in opens), ", ".join(line)), flush=True)
 
     logins = {}
-    for user in () if args.distinct else ("bench", "bcrypt"):
+    # the login of /jwt-hs256's backend, when it is measured
+    with_login = not args.distinct and any(l.name == "jwt-hs256"
+                                           for l in locs)
+    for user in ("bench", "bcrypt") if with_login else ():
         script = os.path.join(work, "login-%s.lua" % user)
         with open(script, "w") as f:
             f.write(LOGIN_LUA % (user, PASSWORD))
@@ -514,6 +521,8 @@ def report(locs, results, args):
                        med(m["cpu_us"] for m in ms),
                        med(m["cpu_above"] for m in ms), grow, n // 1000))
     for user, hash_ in (("bench", "SHA1"), ("bcrypt", "bcrypt cost 10")):
+        if user not in logins:
+            continue
         m = logins[user]
         rows.append("| login (HS256, %s htpasswd) | %.0f | — | %.1f | — | — |"
                     % (hash_, m["rps"], m["cpu_us"]))
@@ -655,7 +664,7 @@ def main():
                                  % ", ".join(sorted(unknown)))
             measured = [l for l in locs if l.name in keep]
             # a forged location needs its sibling's backend
-            needed = keep | {l.uses for l in measured if l.uses}
+            needed = keep.union(*(l.needs for l in measured))
             locs = [l for l in locs if l.name in needed]
         h, locs = start_server(locs, pg, sqlite, args)
         measured = [l for l in measured if l in locs]
