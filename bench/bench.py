@@ -549,8 +549,9 @@ Written by `bench/run.sh` on %s.
 
 Each protected location was checked to refuse a request without
 credentials before it was measured.  The JWT locations send the same
-token on every request, as a client does for the token's lifetime; see
-"What changed" for what the first request of a token costs.
+token on every request, as a client does for the token's lifetime;
+"Many distinct tokens" measures many clients (`--distinct`), and "What
+changed" says what the first request of a token costs.
 """ % (datetime.date.today().isoformat(), machine(), args.connections,
        args.seconds, args.rounds, table)
     write_results(args.results, preamble=text)
@@ -592,7 +593,8 @@ def report_distinct(locs, results, args):
     print("\n" + note)
     if not args.no_results:
         write_results(args.results, section=distinct.section(
-            text, args, note, datetime.date.today().isoformat(), machine()))
+            text, args, " ".join(sys.argv[1:]), note,
+            datetime.date.today().isoformat(), machine()))
 
 
 def main():

@@ -22,6 +22,7 @@ physical limit of the machine at that moment.
 import os
 import re
 import subprocess
+import textwrap
 import time
 import uuid
 
@@ -257,10 +258,10 @@ def table(locs, rounds, memory, med):
     return "\n".join(rows)
 
 
-def section(table_text, args, cache_note, when, machine):
+def section(table_text, args, command, cache_note, when, machine):
     return """## Many distinct tokens
 
-Written by `bench/run.sh --distinct %d` on %s.
+Written by `bench/run.sh %s` on %s.
 
 - Machine: %s
 - Load: as above (wrk, 2 threads, %d connections, %d s per run, %d rounds,
@@ -280,25 +281,31 @@ Written by `bench/run.sh --distinct %d` on %s.
   forged RS256 set (`OIDCOAuthVerifyCertFiles`, the certificate of
   `/jwt-rs256`'s key).
 - openssl verify µs: `openssl speed -seconds 1 rsa2048 ecdsap256 ed25519`
-  at the start of every round, one core; "above / verify" is the
-  location's httpd CPU above `/open` divided by it (median over rounds).
+  at the start of every round, one core (PS256 is compared with the RSA
+  figure, which is PKCS#1 v1.5: the public-key operation is the same);
+  "above / verify" is the location's httpd CPU above `/open` divided by
+  that round's verify cost (median over rounds).
   Targets (issue 15): HS256 ≤ +5 µs and ≥ 0.93; RS256/PS256 ≤ 1.5× the RSA
   verify and ≥ 0.70; ES256 and EdDSA ≤ 1.3× their verify; forged ≤ valid
   of the same algorithm; RSS growth < 1 MB over 200k requests.
-- RSS growth: children's resident memory before and after
-  `--memory-requests` requests to that location alone, cycling its tokens.
+- RSS growth: children's resident memory before and after about %d
+  requests to that location alone (`--memory-requests`), cycling its
+  tokens, after the rounds filled the caches.
 
 %s
-""" % (args.distinct, when, machine, args.connections, args.seconds,
-       args.rounds, args.distinct, cache_note, table_text)
+""" % (command, when, machine, args.connections, args.seconds,
+       args.rounds, args.distinct,
+       textwrap.fill(cache_note, 76, subsequent_indent="  "),
+       args.memory_requests, table_text)
 
 
 def cache_note(n, cache):
+    if cache == 0:
+        return ("`cache=0` on the module's jwt locations (`--jwt-cache 0`): "
+                "the cache is off.")
     text = ("`cache=` of the module's jwt locations: %s per child; "
             % ("the default, 1024," if cache is None else cache))
     size = 1024 if cache is None else cache
-    if size == 0:
-        return text + "the cache is off."
     if n > 8 * size:
         return text + ("%d tokens cycled in turn pass %d others through its "
                        "%d direct-mapped slots between two uses of a token, "
