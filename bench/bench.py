@@ -662,7 +662,8 @@ def main():
             keep = set(args.only.split(",")) | {"open"}
             unknown = keep - {l.name for l in locs}
             if unknown:
-                raise SystemExit("--only: no location %s in this mode"
+                raise SystemExit("--only: no location %s in this mode "
+                                 "on this machine"
                                  % ", ".join(sorted(unknown)))
             measured = [l for l in locs if l.name in keep]
             # a forged location needs its sibling's backend
