@@ -107,19 +107,22 @@ class Env:
 @pytest.fixture
 def env(ca, servers, httpds):
     """env(*keys, trust=True, refresh=2, min_refresh=1, timeout=2,
-    extra="", server_down=False, cache_control=None, document=None) -> Env:
-    the server publishes KEYS (or DOCUMENT) from the start."""
+    extra="", server_down=False, cache_control=None, document=None,
+    status=200, more_conf="") -> Env: the server publishes KEYS (or
+    DOCUMENT, with STATUS) from the start."""
 
     def make(*keys, trust=True, refresh=2, min_refresh=1, timeout=2,
              extra="", server_down=False, cache_control=None, document=None,
-             loglevel="info auth_backend:trace1"):
+             status=200, more_conf="", loglevel="info auth_backend:trace1"):
         srv = servers(*keys, document=document)
         srv.cache_control = cache_control
+        srv.status = status
         if server_down:
             srv.down()
         text = (conf.backend(BACKEND, https_strategy(
                     srv, ca, trust, refresh, min_refresh, timeout, extra))
-                + conf.location("/ks", BACKEND, name="ks") + ALIASES)
+                + conf.location("/ks", BACKEND, name="ks") + ALIASES
+                + more_conf)
         return Env(srv, httpds(text, loglevel=loglevel))
 
     return make
@@ -604,6 +607,9 @@ def test_token_without_kid_one_candidate(file_server):
                 k["n1-ec"].token(kid=None)).status_code == 200
     assert fget(file_server, "nokid1",
                 Key.rsa().token(kid=None)).status_code == 401
+    # no key of the set allows EdDSA
+    assert fget(file_server, "nokid1",
+                Key.ed25519().token(kid=None)).status_code == 401
 
 
 def test_token_without_kid_three_candidates(file_server):
@@ -673,6 +679,74 @@ def test_server_down_at_startup_is_503_then_200_when_it_comes_up(env):
     wait_accepted(e, k1, what="the key set fetched once the server is up")
     assert e.srv.hits >= 1
     assert restarts(e.h) == 1, e.h.log_since(mark)
+
+
+# a first fetch that fails: how, and what fixes it
+FIRST_FAILURES = {
+    "http-500": (dict(status=500), lambda srv, k: setattr(srv, "status",
+                                                          200)),
+    "malformed-json": (dict(document=b'{"keys": [{"kty": "RSA", '),
+                       lambda srv, k: srv.set_keys(k)),
+    "no-usable-key": (dict(document=jwks(Key.rsa("k1", use="enc"))),
+                      lambda srv, k: srv.set_keys(k)),
+}
+
+
+@pytest.mark.parametrize("failure", list(FIRST_FAILURES))
+def test_first_fetch_failing_is_503_and_retried_every_min_refresh(
+        env, failure):
+    how, fix = FIRST_FAILURES[failure]
+    k1 = Key.ec("k1")
+    kw = dict(how)
+    if "document" not in kw:
+        kw["document"] = jwks(k1)
+    # jwks-refresh=3600: only the retry interval (jwks-min-refresh=1)
+    # brings the next fetches
+    e = env(refresh=3600, min_refresh=1, **kw)
+    e.srv.wait_for_hits(1, 10, "the first fetch")
+    assert_unavailable(e.get(k1.token()))
+    e.srv.wait_for_hits(3, 10, "retries of the failed fetch, one per "
+                        "jwks-min-refresh=1 (not jwks-refresh=3600)")
+    assert_unavailable(e.get(k1.token()))
+    # ... and not more often than that
+    t = time.monotonic()
+    time.sleep(3)       # lets 3 s pass: at most 4 fetches
+    assert e.srv.hits_since(t) <= 4, e.srv.hits_since(t)
+    fix(e.srv, k1)
+    wait_accepted(e, k1, what="the key set once a fetch succeeds")
+
+
+def test_one_fetcher_for_all_children(env):
+    k1, k2 = Key.rsa("k1"), Key.rsa("k2")
+    e = env(k1, refresh=3600, min_refresh=3,
+            more_conf="ServerLimit 2\nStartServers 2\nMinSpareThreads 32\n"
+                      "MaxRequestWorkers 32\n")
+    wait_accepted(e, k1, what="the first fetch")
+    t0 = e.srv.last_hit()
+    time.sleep(2)       # lets 2 s pass: a fetch per child would show here
+    assert e.srv.hits == 1, "%d fetches with two children" % e.srv.hits
+    # both children answer (the refusals of unknown kids name their pids)
+    mark = e.h.log_mark()
+    pids = set()
+
+    def both_children():
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: e.status(k2.token()), range(16)))
+        pids.update(re.findall(r"\[pid (\d+):tid \d+\] \[client ",
+                               e.h.log_since(mark)))
+        return len(pids) >= 2
+
+    try:
+        wait_until(both_children, 10, 0.1, "both children to answer")
+    except AssertionError:
+        pytest.skip("one child served every request; cannot tell")
+    e.srv.set_keys(k1, k2)
+    wait_accepted(e, k2, timeout=max(10, t0 + 3 + 5 - time.monotonic()),
+                  what="k2 after rotation")
+    # every child has the new set
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda i: e.status(k2.token()), range(40)))
+    assert statuses == [200] * 40, statuses
 
 
 def test_rotation_new_kid_accepted_without_restart(env):
