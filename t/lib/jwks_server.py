@@ -19,6 +19,9 @@ Controls, all safe to change while it runs:
   status = 500                 HTTP status of the answers (the body is the
                                document all the same)
   delay = 4.0                  seconds to wait before answering
+  drip = 4.0                   seconds over which the body is sent, in 20
+                               pieces (the headers go at once): a fetch
+                               that is slow as a whole, never idle long
   cache_control = "max-age=2"  a Cache-Control header (None: none)
   content_type                 "application/json" by default
   down() / up()                close the listener (connections are refused)
@@ -181,6 +184,7 @@ class JwksServer:
         self.port = None
         self.status = 200
         self.delay = 0.0
+        self.drip = 0.0
         self.cache_control = None
         self.content_type = "application/json"
         self._lock = threading.Lock()
@@ -325,7 +329,7 @@ class JwksServer:
         path = handler.path.split("?", 1)[0]
         with self._lock:
             self.requests.append((handler.command, handler.path))
-            status, delay = self.status, self.delay
+            status, delay, drip = self.status, self.delay, self.drip
             cache_control, ctype = self.cache_control, self.content_type
             doc = self._document
             if path == self.path:
@@ -344,9 +348,15 @@ class JwksServer:
         if cache_control is not None:
             handler.send_header("Cache-Control", cache_control)
         handler.end_headers()
-        if body:
-            handler.wfile.write(doc)
-        handler.wfile.flush()
+        if not body:
+            doc = b""
+        pieces = 20 if drip and doc else 1
+        step = -(-len(doc) // pieces)
+        for i in range(pieces):
+            if i and self._stopping.wait(drip / pieces):
+                return
+            handler.wfile.write(doc[i * step:(i + 1) * step])
+            handler.wfile.flush()
 
 
 # ---- keys, JWKs, tokens ----------------------------------------------------

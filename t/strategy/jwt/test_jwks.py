@@ -181,8 +181,8 @@ def warn_lines(h, mark, srv):
     matched on the rest: a port may hold "500", the path "json")."""
     out = []
     for line in h.log_since(mark).splitlines():
-        if ":warn]" not in line:
-            continue
+        if ":warn]" not in line or "[client " in line:
+            continue            # not a fetch's: a request's
         msg = log_message(line)
         if not (srv.url in msg or BACKEND in msg or "jwks" in msg.lower()
                 or "key set" in msg.lower()):
@@ -293,6 +293,12 @@ def test_server_controls(ca, servers):
     assert fetch().json() == jwks(k2)
     assert time.monotonic() - t >= 1.0
     srv.delay = 0
+    # a body sent slowly
+    srv.drip = 1.0
+    t = time.monotonic()
+    assert fetch().json() == jwks(k2)
+    assert time.monotonic() - t >= 0.9
+    srv.drip = 0
     # down: refused; up: the same port again
     port = srv.port
     srv.down()
@@ -313,7 +319,7 @@ def test_server_controls(ca, servers):
             waiting.result(10)
     assert time.monotonic() - t < 10
     # counters
-    assert srv.hits == 7 and srv.hits_since(t) == 1
+    assert srv.hits == 8 and srv.hits_since(t) == 1
     srv.reset()
     assert srv.hits == 0 and srv.tls_failures == 0
 
@@ -849,6 +855,11 @@ def _slow(srv, k1, k2):
     srv.delay = 4                               # jwks-timeout=2
 
 
+def _slow_body(srv, k1, k2):
+    srv.set_keys(k1, k2)
+    srv.drip = 4            # jwks-timeout=2 bounds the whole fetch
+
+
 def _no_usable_key(srv, k1, k2):
     srv.set_keys(Key.rsa("k2", alg="RS256", use="enc"),
                  Key.rsa("k2b", bits=1024))
@@ -861,6 +872,8 @@ FAILURES = {
     "oversized": (_oversized, ["too large", "too big", "1 mb", "1048576",
                                "exceeds", "larger", "size", "limit"]),
     "slow": (_slow, ["timed out", "timeout", "time-out", "too slow"]),
+    "slow-body": (_slow_body, ["timed out", "timeout", "time-out",
+                               "too slow"]),
     "no-usable-key": (_no_usable_key, ["no usable key"]),
 }
 
@@ -882,7 +895,7 @@ def test_last_good_key_set_kept_when_a_fetch_fails(env, failure):
         # it keeps trying, and keeps the set through the next failure too
         n = e.srv.hits
         e.srv.wait_for_hits(n + 1, 10, "another (failing) fetch")
-        if failure == "slow":
+        if failure in ("slow", "slow-body"):
             # lets the slow answer's delay run out: had the fetch waited
             # for it, k2 would be in the set now
             time.sleep(max(0.0, t + 4 + 1.5 - time.monotonic()))
