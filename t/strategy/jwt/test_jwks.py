@@ -108,14 +108,16 @@ class Env:
 def env(ca, servers, httpds):
     """env(*keys, trust=True, refresh=2, min_refresh=1, timeout=2,
     extra="", server_down=False, cache_control=None, document=None,
-    status=200, more_conf="") -> Env: the server publishes KEYS (or
-    DOCUMENT, with STATUS) from the start."""
+    status=200, more_conf="", content_type="application/json") -> Env:
+    the server publishes KEYS (or DOCUMENT, with STATUS) from the start."""
 
     def make(*keys, trust=True, refresh=2, min_refresh=1, timeout=2,
              extra="", server_down=False, cache_control=None, document=None,
-             status=200, more_conf="", loglevel="info auth_backend:trace1"):
+             status=200, more_conf="", content_type="application/json",
+             loglevel="info auth_backend:trace1"):
         srv = servers(*keys, document=document)
         srv.cache_control = cache_control
+        srv.content_type = content_type
         srv.status = status
         if server_down:
             srv.down()
@@ -648,10 +650,13 @@ def test_skipped_keys_in_a_file(file_server):
 # ---- jwks=https: -------------------------------------------------------------
 
 
-def test_https_key_set_accepted_after_the_first_fetch(env):
+# RFC 7517 section 8.5 registers application/jwk-set+json
+@pytest.mark.parametrize("content_type", ["application/json",
+                                          "application/jwk-set+json"])
+def test_https_key_set_accepted_after_the_first_fetch(env, content_type):
     k1 = Key.rsa("k1", alg="RS256")
     k2 = Key.ec("k2")
-    e = env(k1, k2)
+    e = env(k1, k2, content_type=content_type)
     wait_accepted(e, k1, what="the first fetch")
     assert e.status(k2.token()) == 200
     assert e.srv.hits >= 1
@@ -793,6 +798,15 @@ def test_cache_control_max_age_shorter_than_refresh_wins(env):
                 "k1 refused after the max-age refresh")
 
 
+def test_cache_control_max_age_longer_than_refresh_is_ignored(env):
+    k1 = Key.rsa("k1")
+    e = env(k1, refresh=2, min_refresh=1, cache_control="max-age=3600")
+    wait_accepted(e, k1, what="the first fetch")
+    n = e.srv.hits
+    e.srv.wait_for_hits(n + 2, 10, "two refetches by jwks-refresh=2 "
+                        "(max-age=3600 is longer: ignored)")
+
+
 def test_cache_control_max_age_never_below_min_refresh(env):
     k1 = Key.rsa("k1")
     e = env(k1, refresh=3600, min_refresh=2, cache_control="max-age=0")
@@ -928,6 +942,31 @@ def test_verified_token_cache_dies_with_its_key(env):
     # ... and the cached one must not be served from the cache
     assert_refused(e.get(cached))
     assert e.status(k2.token()) == 200
+
+
+def test_verified_token_cache_when_a_kid_gets_another_key(env):
+    old, new = Key.rsa("k1"), Key.rsa("k1")     # the same kid
+    e = env(old, refresh=2, min_refresh=1, extra="cache=1024")
+    wait_accepted(e, old, what="the first fetch")
+    cached = old.token()
+    for _ in range(3):
+        assert e.status(cached) == 200
+    e.srv.set_keys(new)
+    wait_accepted(e, new, what="kid k1 with its new key")
+    # the entry died with the old key, though its kid is still in the set
+    assert_refused(e.get(cached))
+    assert_refused(e.get(old.token()))
+
+
+def test_a_document_under_1_mb_is_used(env):
+    k1, k2 = Key.rsa("k1"), Key.ec("k2")
+    e = env(k1)
+    wait_accepted(e, k1, what="the first fetch")
+    doc = jwks(k1, k2)
+    doc["padding"] = "x" * 900000               # about 0.9 MB in all
+    e.srv.set_document(doc)
+    assert 850000 < len(e.srv.document) < 1000000
+    wait_accepted(e, k2, what="k2 from a document of 0.9 MB")
 
 
 def test_key_sets_in_virtual_hosts(ca, servers, httpds):
