@@ -8,6 +8,9 @@ sets in virtual hosts, `apache2 -t` errors and the verified-token cache.
 Keys are made here with python3-cryptography, JWKs by hand, tokens with
 PyJWT (or signed by hand where PyJWT refuses a hostile combination).
 
+The fetch runs in a mod_watchdog callback: Debian's httpd has mod_watchdog
+compiled in (`apache2 -l`), so no modules= is needed.
+
 Timings are short (jwks-refresh=2, jwks-min-refresh=1, jwks-timeout=2);
 every wait for something to happen is a wait_until() with a message, and
 the few time.sleep() calls deliberately let an interval pass to show that
@@ -409,7 +412,8 @@ def skipped_keys():
     }
 
 
-# name of the skipped key -> its kid, and how it is tried
+# the skipped keys whose tokens (skipped_token) must be refused; k-dup-a,
+# the first key of the duplicate kid, may be kept or skipped: not tested
 SKIPPED = ["k-dup-b", "k-enc", "k-small", "k-ec-as-rs", "k-p384-es256",
            "k-rsa-as-es"]
 
