@@ -1042,8 +1042,9 @@ GOOD_URL = "jwks=https://127.0.0.1:1/jwks.json"
 # id, strategy options, extra files, reasons
 CONFIG_ERRORS = [
     ("http-url", "jwks=http://127.0.0.1:1/jwks.json", None,
-     ["jwks", "https://"]),
-    ("bare-url", "jwks=127.0.0.1/jwks.json", None, ["jwks"]),
+     ["jwks", "https://", "'http://127.0.0.1:1/jwks.json'"]),
+    ("bare-url", "jwks=127.0.0.1/jwks.json", None,
+     ["jwks", "https://", "'127.0.0.1/jwks.json'"]),
     ("jwks-and-secret", GOOD_FILE + " secret=file:@ROOT@/secret", None,
      ["jwks", "secret"]),
     ("jwks-and-public-key", GOOD_FILE + " public-key=file:@KEYS@/rsa.pub",
