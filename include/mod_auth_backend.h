@@ -133,6 +133,13 @@ struct auth_backend_transport_provider {
      * protected location once authentication is decided, whichever
      * backend won.  May be NULL. */
     void (*hide)(request_rec *r, const auth_backend *be);
+
+    /* Members below were added with issuer routing. */
+
+    /* Nonzero when extract finds the same token for every backend of
+     * this transport, whatever its options (the Authorization header):
+     * a location can then read it once for all of them. */
+    int same_token;
 };
 
 /* Strategy: makes, checks and destroys tokens.  It never sees HTTP beyond
@@ -172,6 +179,19 @@ struct auth_backend_strategy_provider {
      * message (the server does not start).  May be NULL. */
     const char *(*post_config)(apr_pool_t *pconf, apr_pool_t *ptemp,
                                server_rec *s, auth_backend *be);
+
+    /* Members below were added with issuer routing: a location with
+     * several backends of distinct issuers hands a token only to the
+     * backends of the issuer it names, without asking the others.  Both
+     * may be NULL. */
+
+    /* The issuer whose tokens this backend takes, or NULL. */
+    const char *(*issuer)(const auth_backend *be);
+
+    /* The issuer TOKEN names, read without any check (the backend of that
+     * issuer verifies everything), allocated from r->pool; or NULL. */
+    const char *(*token_issuer)(request_rec *r, const auth_backend *be,
+                                const char *token);
 };
 
 #ifdef __cplusplus

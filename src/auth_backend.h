@@ -118,5 +118,7 @@ apr_array_header_t *backends_all(apr_pool_t *p, server_rec *s);
 
 /* The backend NAME as seen from the request's server, or NULL. */
 const auth_backend *backend_find(request_rec *r, const char *name);
+/* The same, as seen from server S. */
+const auth_backend *backend_find_in(const server_rec *s, const char *name);
 
 #endif /* AUTH_BACKEND_PRIVATE_H */

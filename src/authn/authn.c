@@ -72,13 +72,15 @@ auth_backend_status backends_authenticate(request_rec *r,
                                           const char **claims)
 {
     auth_backend_status worst = AUTH_BACKEND_NOT_MINE;
+    route_state *rs = route_start(r, names);
     int i;
 
     for (i = 0; i < names->nelts; i++) {
         const char *name = APR_ARRAY_IDX(names, i, const char *);
         const auth_backend *be = backend_find(r, name);
-        auth_backend_status st;
+        auth_backend_status st = AUTH_BACKEND_NOT_MINE;
         const char *tok = NULL;
+        int skip;
 
         if (!be) {
             /* only reachable through .htaccess or a vhost mix-up; the
@@ -88,7 +90,13 @@ auth_backend_status backends_authenticate(request_rec *r,
                           "<AuthBackend> of this server defines", name);
             return AUTH_BACKEND_ERROR;
         }
-        st = be->transport->extract(r, be, &tok);
+        /* a token for another issuer's backend: not this one's at all */
+        if ((skip = route_skip(r, rs, i, be, &st, &tok)) > 0) {
+            continue;
+        }
+        if (skip < 0) {
+            st = be->transport->extract(r, be, &tok);
+        }
         if (st == AUTH_BACKEND_OK) {
             *user = NULL;
             *claims = NULL;

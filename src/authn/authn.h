@@ -25,6 +25,25 @@ void backends_challenge(request_rec *r, const apr_array_header_t *names,
                         const char *realm);
 int authn_check(request_rec *r);
 int authn_note_failure(request_rec *r, const char *auth_type);
+/* ---- issuer routing (route.c) ------------------------------------------ */
+
+typedef struct backend_route backend_route;
+typedef struct route_state route_state;
+
+/* NAMES, an AuthBackendProvider list of the server configuration, gets an
+ * index at check_config (route_check_config). */
+void route_register(apr_pool_t *p, const apr_array_header_t *names);
+int route_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                       apr_pool_t *ptemp, server_rec *s);
+/* The walk of NAMES for R: NULL when it has no index. */
+route_state *route_start(request_rec *r, const apr_array_header_t *names);
+/* For backend BE at position I: -1 when it is not routed (the caller
+ * extracts the token itself); 1 when the token names another backend's
+ * issuer (BE is not asked); 0 with the token, read once for its group, in
+ * *ST and *TOKEN. */
+int route_skip(request_rec *r, route_state *rs, int i, const auth_backend *be,
+               auth_backend_status *st, const char **token);
+
 /* HTTP status for a failed walk: 503, 500 or 401. */
 int status_for(auth_backend_status st);
 

@@ -8,12 +8,17 @@
 
 #include "auth_backend.h"
 
-const auth_backend *backend_find(request_rec *r, const char *name)
+const auth_backend *backend_find_in(const server_rec *s, const char *name)
 {
     auth_backend_server_conf *sconf =
-        ap_get_module_config(r->server->module_config, &auth_backend_module);
+        ap_get_module_config(s->module_config, &auth_backend_module);
 
     return apr_hash_get(sconf->backends, name, APR_HASH_KEY_STRING);
+}
+
+const auth_backend *backend_find(request_rec *r, const char *name)
+{
+    return backend_find_in(r->server, name);
 }
 
 /* Every <AuthBackend> once: a virtual host's table also holds the main

@@ -333,6 +333,10 @@ const char *cmd_backend_provider(cmd_parms *cmd, void *mconfig,
     }
     if (!conf->backend_names) {
         conf->backend_names = apr_array_make(cmd->pool, 2, sizeof(char *));
+        /* the server configuration's lists get an issuer index */
+        if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_RUN_MPM) {
+            route_register(cmd->pool, conf->backend_names);
+        }
     }
     slot = apr_array_push(conf->backend_names);
     *slot = apr_pstrdup(cmd->pool, arg);

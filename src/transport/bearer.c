@@ -101,5 +101,6 @@ const auth_backend_transport_provider transport_bearer = {
     bearer_logout_response,
     bearer_challenge,
     0,                          /* a browser never adds the header itself */
-    NULL                        /* the application may see the header */
+    NULL,                       /* the application may see the header */
+    1                           /* one Authorization header for all */
 };

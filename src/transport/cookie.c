@@ -448,5 +448,6 @@ const auth_backend_transport_provider transport_cookie = {
     cookie_logout_response,
     NULL,                       /* no challenge: there is no cookie scheme */
     1,                          /* browsers send cookies by themselves */
-    cookie_hide
+    cookie_hide,
+    0                           /* each cookie backend has its own cookie */
 };

@@ -291,5 +291,7 @@ const auth_backend_strategy_provider strategy_dbd = {
     dbd_read,
     dbd_write,
     dbd_destroy,
-    dbd_post_config
+    dbd_post_config,
+    NULL,                       /* issuer: opaque tokens name none */
+    NULL
 };

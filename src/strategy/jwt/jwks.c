@@ -23,6 +23,7 @@
 #define MAX_FETCH_TIMEOUT           60
 #define WATCHDOG_NAME         "auth_backend_jwks"
 #define SEQLOCK_TRIES         100
+#define MAX_CA_BYTES          ((apr_off_t)4 * 1024 * 1024)
 
 /* What a key set's keys may serve without algorithm=: the asymmetric
  * algorithms, each key pinned further by its own alg or kty/crv. */
@@ -68,6 +69,30 @@ static const char *configure_file(cmd_parms *cmd, const auth_backend *be,
     return NULL;
 }
 
+/* The whole file PATH into *DATA, at most MAX_CA_BYTES. */
+static apr_status_t read_whole_file(apr_pool_t *p, const char *path,
+                                            char **data, apr_size_t *len)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, p);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    if (rv == APR_SUCCESS && (fi.size <= 0 || fi.size > MAX_CA_BYTES)) {
+        rv = APR_EINVAL;
+    }
+    if (rv == APR_SUCCESS) {
+        *len = (apr_size_t)fi.size;
+        *data = apr_palloc(p, *len);
+        rv = apr_file_read_full(f, *data, *len, NULL);
+    }
+    apr_file_close(f);
+    return rv;
+}
+
 static const char *configure_seconds(cmd_parms *cmd, jwks_source *src,
                                      apr_array_header_t *opts)
 {
@@ -88,7 +113,16 @@ static const char *configure_seconds(cmd_parms *cmd, jwks_source *src,
         if (strncmp(v, "file:", 5) || !v[5]) {
             return "jwks-ca takes file:PATH (a PEM bundle of CA certificates)";
         }
+        /* read now, as root, and handed to libcurl from memory: the
+         * fetcher runs as the user httpd runs as, and a bundle it could
+         * not read would look like an outage of the identity provider */
         src->ca = ap_server_root_relative(cmd->pool, v + 5);
+        if (!src->ca || read_whole_file(cmd->pool, src->ca,
+                                                &src->ca_pem,
+                                                &src->ca_len) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "jwks-ca: %s cannot be read",
+                                src->ca ? src->ca : v + 5);
+        }
     }
     if (src->refresh < 60) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, "%s:%d: "

@@ -43,6 +43,8 @@ struct jwks_source {
     const char *backend;            /* its name, for log lines */
     const char *url;                /* https://... */
     const char *ca;                 /* jwks-ca=: a PEM file; NULL: system */
+    char *ca_pem;                   /* its contents, read at startup */
+    apr_size_t ca_len;
     apr_int64_t refresh;            /* jwks-refresh=, seconds */
     apr_int64_t min_refresh;        /* jwks-min-refresh= */
     apr_int64_t timeout;            /* jwks-timeout= */

@@ -100,8 +100,13 @@ static const char *fetch(const jwks_source *src, fetch_buf *b)
     curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, b);
-    if (src->ca) {
-        curl_easy_setopt(h, CURLOPT_CAINFO, src->ca);
+    if (src->ca_pem) {
+        struct curl_blob ca;
+
+        ca.data = src->ca_pem;
+        ca.len = src->ca_len;
+        ca.flags = CURL_BLOB_NOCOPY;
+        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
     }
     rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

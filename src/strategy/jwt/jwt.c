@@ -383,6 +383,39 @@ static auth_backend_status jwt_destroy(request_rec *r, const auth_backend *be,
     return AUTH_BACKEND_NOT_SUPPORTED;
 }
 
+/* ---- issuer routing ------------------------------------------------------ */
+
+static const char *jwt_issuer(const auth_backend *be)
+{
+    const jwt_conf *c = be->strategy_ctx;
+
+    return c->issuer;
+}
+
+/* The payload's iss, before anything is verified: it only chooses which
+ * backend verifies the token. */
+static const char *jwt_token_issuer(request_rec *r, const auth_backend *be,
+                                    const char *token)
+{
+    const char *dot1 = strchr(token, '.');
+    const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+    unsigned char *raw;
+    const char *iss = NULL;
+    json_t *payload, *v;
+
+    (void)be;
+    if (!dot2 || jose_b64url_decode(r->pool, dot1 + 1, dot2 - dot1 - 1,
+                                    &raw) < 0) {
+        return NULL;
+    }
+    payload = json_loads((const char *)raw, JSON_REJECT_DUPLICATES, NULL);
+    if (json_is_string(v = json_object_get(payload, "iss"))) {
+        iss = apr_pstrdup(r->pool, json_string_value(v));
+    }
+    json_decref(payload);
+    return iss;
+}
+
 static const char *jwt_check_config(apr_pool_t *pconf, server_rec *s,
                                     auth_backend *be)
 {
@@ -409,5 +442,7 @@ const auth_backend_strategy_provider strategy_jwt = {
     jwt_read,
     jwt_write,
     jwt_destroy,
-    jwt_post_config
+    jwt_post_config,
+    jwt_issuer,
+    jwt_token_issuer
 };

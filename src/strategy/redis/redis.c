@@ -437,5 +437,7 @@ const auth_backend_strategy_provider strategy_redis = {
     redis_read,
     redis_write,
     redis_destroy,
-    NULL                        /* post_config */
+    NULL,                       /* post_config */
+    NULL,                       /* issuer: opaque tokens name none */
+    NULL
 };
