@@ -133,8 +133,32 @@ static const char *configure_seconds(cmd_parms *cmd, jwks_source *src,
     return NULL;
 }
 
+/* OpenID Connect Discovery 1.0 §4: the metadata of issuer ISS is at
+ * ISS/.well-known/openid-configuration, and its "issuer" must be ISS. */
+static const char *configure_discovery(cmd_parms *cmd, jwt_conf *c,
+                                       jwks_source *src, const char *url)
+{
+    static const char suffix[] = "/.well-known/openid-configuration";
+    apr_size_t n = strlen(url), k = sizeof(suffix) - 1;
+
+    if (n <= k + 8 || strcmp(url + n - k, suffix)) {
+        return apr_psprintf(cmd->pool, "discovery takes the https:// URL of "
+                            "an OpenID Provider's metadata, ISSUER%s, not "
+                            "'%s'", suffix, url);
+    }
+    src->issuer = apr_pstrmemdup(cmd->pool, url, n - k);
+    if (c->issuer && strcmp(c->issuer, src->issuer)) {
+        return apr_psprintf(cmd->pool, "issuer=%s is not the issuer that "
+                            "discovery= names (%s)", c->issuer,
+                            src->issuer);
+    }
+    c->issuer = src->issuer;
+    src->discovery = url;
+    return NULL;
+}
+
 const char *jwks_configure(cmd_parms *cmd, const auth_backend *be,
-                           jwt_conf *c, const char *spec,
+                           jwt_conf *c, const char *spec, int discovery,
                            apr_array_header_t *opts)
 {
     jwks_source *src;
@@ -143,19 +167,29 @@ const char *jwks_configure(cmd_parms *cmd, const auth_backend *be,
     if (!c->algorithm) {
         c->allowed = KEY_SET_ALGS;
     }
-    if (!strncmp(spec, "file:", 5)) {
+    if (!discovery && !strncmp(spec, "file:", 5)) {
         if (auth_backend_option_take(opts, "jwks-ca")) {
             return "jwks-ca= is for jwks=https://";
         }
         return configure_file(cmd, be, c, spec);
     }
     if (strncasecmp(spec, "https://", 8) || !spec[8]) {
-        return apr_psprintf(cmd->pool, "jwks takes file:PATH or an https:// "
-                            "URL, not '%s'", spec);
+        return discovery
+               ? apr_psprintf(cmd->pool, "discovery takes an https:// URL, "
+                              "not '%s'", spec)
+               : apr_psprintf(cmd->pool, "jwks takes file:PATH or an "
+                              "https:// URL, not '%s'", spec);
     }
     src = apr_pcalloc(cmd->pool, sizeof(*src));
     src->backend = be->name;
-    src->url = spec;
+    if (discovery) {
+        if ((err = configure_discovery(cmd, c, src, spec))) {
+            return err;
+        }
+    }
+    else {
+        src->url = spec;
+    }
     src->allowed = c->allowed;
     src->server = cmd->server;
     if ((err = configure_seconds(cmd, src, opts))) {
@@ -306,7 +340,8 @@ const jose_keyset *jwks_acquire(request_rec *r, jwks_source *src,
     if (!published || !src->mutex) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "backend '%s': no key "
                       "set from %s yet (the first fetch has not succeeded): "
-                      "503", src->backend, src->url);
+                      "503", src->backend,
+                      src->url ? src->url : src->discovery);
         return NULL;
     }
     apr_thread_mutex_lock(src->mutex);

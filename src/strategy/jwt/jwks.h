@@ -41,7 +41,11 @@ typedef struct {
 
 struct jwks_source {
     const char *backend;            /* its name, for log lines */
-    const char *url;                /* https://... */
+    const char *url;                /* https://..., the key set */
+    const char *discovery;          /* discovery=: the OpenID Provider
+                                       metadata that names the key set
+                                       (url is then NULL) */
+    const char *issuer;             /* what the metadata's issuer must be */
     const char *ca;                 /* jwks-ca=: a PEM file; NULL: system */
     char *ca_pem;                   /* its contents, read at startup */
     apr_size_t ca_len;

@@ -16,6 +16,7 @@
 #include "mod_watchdog.h"
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 typedef struct {
     char *data;
@@ -75,8 +76,9 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *data)
     return len;
 }
 
-/* The document at SRC->url into B; NULL, or why not. */
-static const char *fetch(const jwks_source *src, fetch_buf *b)
+/* The document at URL into B; NULL, or why not. */
+static const char *fetch(const jwks_source *src, const char *url,
+                         fetch_buf *b)
 {
     CURL *h = curl_easy_init();
     char err[CURL_ERROR_SIZE] = "";
@@ -87,7 +89,7 @@ static const char *fetch(const jwks_source *src, fetch_buf *b)
     if (!h) {
         return "libcurl cannot make a handle";
     }
-    curl_easy_setopt(h, CURLOPT_URL, src->url);
+    curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
@@ -134,8 +136,47 @@ static void publish(jwks_shared *sh, const char *doc, apr_size_t len)
     apr_atomic_inc32(&sh->generation);
 }
 
+/* ---- discovery= ---------------------------------------------------------------- */
+
+/* The jwks_uri of the provider's metadata, whose issuer must be the one
+ * the discovery URL names (OpenID Connect Discovery 1.0 §4.3): else a
+ * provider could hand out the keys of another.  NULL and *WHY if not. */
+static const char *discover(const jwks_source *src, apr_pool_t *p,
+                            const char **why)
+{
+    fetch_buf b = { NULL, 0, 0, p, 0, -1 };
+    const char *uri = NULL;
+    json_t *meta, *iss, *jwks;
+
+    if ((*why = fetch(src, src->discovery, &b))) {
+        *why = apr_pstrcat(p, "its metadata: ", *why, NULL);
+        return NULL;
+    }
+    meta = b.data ? json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, NULL)
+                  : NULL;
+    iss = json_object_get(meta, "issuer");
+    jwks = json_object_get(meta, "jwks_uri");
+    if (!json_is_object(meta)) {
+        *why = "its metadata is not a JSON object";
+    }
+    else if (!json_is_string(iss) || strcmp(json_string_value(iss),
+                                            src->issuer)) {
+        *why = "its metadata names another issuer";
+    }
+    else if (!json_is_string(jwks)
+             || strncasecmp(json_string_value(jwks), "https://", 8)) {
+        *why = "its metadata has no https:// jwks_uri";
+    }
+    else {
+        uri = apr_pstrdup(p, json_string_value(jwks));
+    }
+    json_decref(meta);
+    return uri;
+}
+
 static void log_new_set(server_rec *s, const jwks_source *src,
-                        apr_pool_t *p, const jose_keyset *set)
+                        const char *url, apr_pool_t *p,
+                        const jose_keyset *set)
 {
     const char *kids = "";
     int i;
@@ -147,14 +188,14 @@ static void log_new_set(server_rec *s, const jwks_source *src,
                            NULL);
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "backend '%s': key set from "
-                 "%s: %d keys (kid %s)", src->backend, src->url,
+                 "%s: %d keys (kid %s)", src->backend, url,
                  set->keys->nelts, kids);
     for (i = 0; i < set->skipped->nelts; i++) {
         const jose_skipped *k = &APR_ARRAY_IDX(set->skipped, i, jose_skipped);
 
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "backend '%s': key %d%s"
                      "%s from %s is not used: %s", src->backend, k->index,
-                     k->kid ? " kid " : "", k->kid ? k->kid : "", src->url,
+                     k->kid ? " kid " : "", k->kid ? k->kid : "", url,
                      k->reason);
     }
 }
@@ -165,8 +206,16 @@ static apr_int64_t refresh(server_rec *s, jwks_source *src, apr_pool_t *p)
     jwks_shared *sh = src->shared;
     fetch_buf b = { NULL, 0, 0, p, 0, -1 };
     jose_keyset *set = NULL;
-    const char *why = fetch(src, &b), *doc = b.data ? b.data : "";
+    const char *why = NULL, *doc, *url = src->url;
     apr_int64_t next = src->refresh;
+
+    if (!url) {
+        url = discover(src, p, &why);
+    }
+    if (url) {
+        why = fetch(src, url, &b);
+    }
+    doc = b.data ? b.data : "";
 
     if (!why && jose_keyset_parse(p, doc, b.len,
                                   src->allowed, &set, &why) != APR_SUCCESS) {
@@ -177,7 +226,7 @@ static apr_int64_t refresh(server_rec *s, jwks_source *src, apr_pool_t *p)
         ap_log_error(APLOG_MARK, apr_atomic_read32(&sh->generation)
                      ? APLOG_WARNING : APLOG_ERR, 0, s, "backend '%s': "
                      "fetching the key set from %s failed: %s; %s",
-                     src->backend, src->url, why,
+                     src->backend, url ? url : src->discovery, why,
                      apr_atomic_read32(&sh->generation)
                      ? "the last good key set stays in use"
                      : "its tokens answer 503 until a fetch succeeds");
@@ -187,7 +236,7 @@ static apr_int64_t refresh(server_rec *s, jwks_source *src, apr_pool_t *p)
     if (!apr_atomic_read32(&sh->generation) || b.len != sh->len
         || memcmp(doc, sh->doc, b.len)) {
         publish(sh, doc, b.len);
-        log_new_set(s, src, p, set);
+        log_new_set(s, src, url, p, set);
     }
     if (b.max_age >= 0 && b.max_age < next) {
         next = b.max_age > src->min_refresh ? b.max_age : src->min_refresh;

@@ -59,10 +59,11 @@ const char *jwt_keys_configure(cmd_parms *cmd, const auth_backend *be,
 
 /* ---- key sets (jwks.c) ------------------------------------------------------ */
 
-/* jwks=SPEC and its jwks-* options, out of OPTS: a file: key set into
- * C->keys now, an https: one into C->jwks (fetched later). */
+/* jwks=SPEC (or, with DISCOVERY, discovery=SPEC) and its jwks-* options,
+ * out of OPTS: a file: key set into C->keys now, an https: one into
+ * C->jwks (fetched later); discovery= also sets C->issuer. */
 const char *jwks_configure(cmd_parms *cmd, const auth_backend *be,
-                           jwt_conf *c, const char *spec,
+                           jwt_conf *c, const char *spec, int discovery,
                            apr_array_header_t *opts);
 const char *jwks_check_config(apr_pool_t *pconf, const auth_backend *be,
                               jwks_source *src);

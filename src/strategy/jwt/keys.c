@@ -234,18 +234,27 @@ const char *jwt_keys_configure(cmd_parms *cmd, const auth_backend *be,
     const char *priv = auth_backend_option_take(opts, "private-key");
     const char *pub = auth_backend_option_take(opts, "public-key");
     const char *jwks = auth_backend_option_take(opts, "jwks");
+    const char *discovery = auth_backend_option_take(opts, "discovery");
 
+    if (jwks && discovery) {
+        return "discovery= finds the key set itself: give jwks= or "
+               "discovery=, not both";
+    }
+    if (discovery) {
+        jwks = discovery;
+    }
     if (jwks) {
         if (secret || priv || pub) {
-            return "jwks= takes the place of secret=, private-key= and "
-                   "public-key=: give one of them";
+            return apr_psprintf(cmd->pool, "%s= takes the place of secret=, "
+                                "private-key= and public-key=: give one of "
+                                "them", discovery ? "discovery" : "jwks");
         }
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, "%s:%d: "
                      "backend '%s' verifies with a key set only: it cannot "
                      "issue tokens (its login answers 500)",
                      cmd->directive->filename, cmd->directive->line_num,
                      be->name);
-        return jwks_configure(cmd, be, c, jwks, opts);
+        return jwks_configure(cmd, be, c, jwks, discovery != NULL, opts);
     }
     if (!c->algorithm) {
         c->algorithm = jwt_algorithm_find("HS256");
