@@ -3,6 +3,11 @@
 mod_auth_basic.  Prints figures and writes bench/RESULTS.md; never fails on
 timing.  Run it through bench/run.sh.
 
+By default every JWT location gets one token, sent on every request (a
+client for its token's lifetime).  `--distinct N` measures instead the
+JWT locations with N distinct tokens each, cycled by a wrk script, with
+forged tokens and mod_auth_openidc on the same tokens (bench/distinct.py).
+
 One private httpd (event MPM) serves the same tiny static file at every
 location.  Rounds are interleaved, /open before and after every protected
 location (A B A C A ...), and each location's req/s is divided by the mean
@@ -30,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "t", "lib"))
 
 from harness import APACHE2, Httpd, session  # noqa: E402
-from tokens import fastapi_users_token  # noqa: E402
+import distinct  # noqa: E402
 
 SECRET = "bench-secret-0123456789-abcdefghijklmnop"
 # A peer, measured where Debian's package is installed (deps.sh bench):
@@ -45,6 +50,7 @@ PASSWORD = "bench-password"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 PG_HOST = "pg.bench"
+WRK_THREADS = 2
 
 
 def sh(cmd):
@@ -124,11 +130,24 @@ class Location:
     and STRATEGY (None: not ours); PROVIDER names what the build must have."""
 
     def __init__(self, name, transport=None, strategy=None, host=None,
-                 provider=None, auth=None):
+                 provider=None, auth=None, uses=None, tokens=None,
+                 status=200, verify=None, target=None, needs=None):
+        """--distinct: USES names the location whose backend serves this
+        one; TOKENS is its token set, STATUS the answer they get, VERIFY
+        the openssl speed figure it compares with, TARGET the issue's."""
         self.name, self.transport, self.strategy = name, transport, strategy
         self.host, self.provider, self.auth = host, provider, auth
         self.backend = name.replace("-", "") if strategy else None
+        self.uses, self.tokens, self.status = uses, tokens, status
+        self.verify, self.target = verify, target
+        # locations whose backends this one needs configured (--only)
+        self.needs = set(needs or ()) | ({uses} if uses else set())
+        if uses:
+            self.auth = ("    AuthType backend\n"
+                         "    AuthBackendProvider %s\n"
+                         % uses.replace("-", ""))
         self.headers = []
+        self.script = None
 
     def conf(self):
         text = ""
@@ -159,8 +178,12 @@ def locations(keys, redis, pg):
         Location("jwt-hs256", "bearer", "jwt secret=file:@ROOT@/secret"),
         Location("jwt-rs256", "bearer",
                  "jwt algorithm=RS256 private-key=file:%s/rsa.key" % keys),
+        Location("jwt-ps256", "bearer",
+                 "jwt algorithm=PS256 private-key=file:%s/rsa.key" % keys),
         Location("jwt-es256", "bearer",
                  "jwt algorithm=ES256 private-key=file:%s/ec.key" % keys),
+        Location("jwt-eddsa", "bearer",
+                 "jwt algorithm=EdDSA private-key=file:%s/ed.key" % keys),
         Location("cookie-jwt", "cookie secure=off",
                  "jwt secret=file:@ROOT@/secret", provider="cookie"),
     ]
@@ -184,16 +207,20 @@ def locations(keys, redis, pg):
         locs.append(Location("dbd-pg", "bearer", "dbd create-table=on",
                              host=PG_HOST, provider="dbd"))
     if os.path.exists(OPENIDC_SO):
-        locs.append(Location("peer-openidc", auth="    AuthType oauth20\n"))
+        # it checks the tokens /jwt-hs256's login issues
+        locs.append(Location("peer-openidc", auth="    AuthType oauth20\n",
+                             needs=["jwt-hs256"]))
     return locs
 
 
-def server_conf(locs, pg, sqlite, dbd_pool="", sqlite_init=""):
+def server_conf(locs, pg, sqlite, dbd_pool="", sqlite_init="", work=None):
     main = [l for l in locs if not l.host]
     conf = ("KeepAlive On\nMaxKeepAliveRequests 0\nThreadsPerChild 32\n"
             "MaxRequestWorkers 32\nMaxSpareThreads 32\n")
-    if any(l.name == "peer-openidc" for l in locs):
+    if any(l.name.startswith("peer-openidc") for l in locs):
         conf += OPENIDC_CONF
+    if any(l.name.startswith("peer-openidc-") for l in locs):
+        conf += distinct.openidc_conf(work)
     if any(l.provider == "dbd" for l in locs):
         conf += ('DBDriver sqlite3\nDBDParams "%s"\n%s%s'
                  % (sqlite, dbd_pool, sqlite_init))
@@ -226,7 +253,8 @@ def start_server(locs, pg, sqlite, args):
                 if args.dbd_pool else "")
         init = ('DBDInitSQL "PRAGMA journal_mode=WAL"\n'
                 if args.sqlite_wal else "")
-        h = Httpd(server_conf(locs, pg, sqlite, pool, init), loglevel="warn",
+        h = Httpd(server_conf(locs, pg, sqlite, pool, init, args.work),
+                  loglevel="warn",
                   modules=["auth_basic", "dbd"],
                   files={"users": users})
         h.write("secret", SECRET, mode=0o600)
@@ -291,6 +319,30 @@ def prepare(h, locs):
         l.headers = ["%s: %s" % kv for kv in dict(host, **cred).items()]
 
 
+def prepare_distinct(h, locs, work):
+    """--distinct: each location refuses a request without a token, and
+    the first, a middle and the last token of its set get the status the
+    location expects; a forged location takes a valid token of its
+    sibling's set (so its 401s come from the key, nothing else)."""
+    s = session()
+    for l in locs:
+        url = h.url("/%s/index.html" % l.name)
+        if l.name != "open" and s.get(url).status_code != 401:
+            raise SystemExit("/%s does not refuse a request without "
+                             "credentials" % l.name)
+        checks = [(t, l.status) for t in distinct.sample_tokens(work,
+                                                                 l.tokens)]
+        if l.tokens.startswith("forged-"):
+            checks += [(t, 200) for t in distinct.sample_tokens(
+                work, l.tokens[len("forged-"):])]
+        for token, status in checks:
+            r = s.get(url, headers={"Authorization": "Bearer " + token})
+            if r.status_code != status:
+                raise SystemExit("/%s answers %d to a token of set %s, not "
+                                 "%d" % (l.name, r.status_code, token[:12],
+                                         status))
+
+
 # ---- measuring --------------------------------------------------------------------
 
 def httpd_pids(h):
@@ -324,7 +376,7 @@ def children_rss_kb(h):
 
 
 def wrk(url, seconds, conns, headers=(), script=None):
-    cmd = ["wrk", "-t2", "-c%d" % conns, "-d%ds" % seconds]
+    cmd = ["wrk", "-t%d" % WRK_THREADS, "-c%d" % conns, "-d%ds" % seconds]
     for x in headers:
         cmd += ["-H", x]
     if script:
@@ -337,12 +389,15 @@ def wrk(url, seconds, conns, headers=(), script=None):
             int(bad.group(1)) if bad else 0)
 
 
-def measure(h, url, seconds, conns, headers=(), script=None):
+def measure(h, url, seconds, conns, headers=(), script=None, status=200):
+    """One wrk run; "bad" counts the answers other than STATUS's kind
+    (2xx/3xx for 200; for 401, those that were not refused)."""
     pids = httpd_pids(h)
     before = cpu_ticks(pids)
-    n, rps, bad = wrk(url, seconds, conns, headers, script)
+    n, rps, refused = wrk(url, seconds, conns, headers, script)
     ticks = cpu_ticks(pids) - before
     cpu_us = ticks * 1e6 / CLK_TCK / n if n else float("nan")
+    bad = refused if status < 400 else n - refused
     return {"rps": rps, "cpu_us": cpu_us, "bad": bad}
 
 
@@ -360,20 +415,26 @@ def run(h, locs, args, work):
     shared machine better than one /open per round."""
     rounds = {l.name: [] for l in locs}
     protected = [l for l in locs if l.name != "open"]
+    open_loc = [l for l in locs if l.name == "open"][0]
 
     def open_run():
         m = measure(h, h.url("/open/index.html"), args.seconds,
-                    args.connections)
+                    args.connections, open_loc.headers, open_loc.script)
         m["ratio"], m["cpu_above"] = 1.0, 0.0
         rounds["open"].append(m)
         return m
 
     for i in range(args.rounds):
         line = []
+        speed = distinct.openssl_verify_us() if args.distinct else {}
+        if args.distinct:
+            print("round %d: openssl verify %s" % (i + 1, ", ".join(
+                "%s %.1f µs" % kv for kv in speed.items())), flush=True)
         before = open_run()
         for l in protected:
             m = measure(h, h.url("/%s/index.html" % l.name), args.seconds,
-                        args.connections, l.headers)
+                        args.connections, l.headers, l.script, l.status)
+            m["verify_us"] = speed.get(l.verify)
             after = open_run()
             base_rps = (before["rps"] + after["rps"]) / 2
             m["ratio"] = m["rps"] / base_rps if base_rps else 0
@@ -390,7 +451,10 @@ def run(h, locs, args, work):
                  max(m["rps"] for m in opens), ", ".join(line)), flush=True)
 
     logins = {}
-    for user in ("bench", "bcrypt"):
+    # the login of /jwt-hs256's backend, when it is measured
+    with_login = not args.distinct and any(l.name == "jwt-hs256"
+                                           for l in locs)
+    for user in ("bench", "bcrypt") if with_login else ():
         script = os.path.join(work, "login-%s.lua" % user)
         with open(script, "w") as f:
             f.write(LOGIN_LUA % (user, PASSWORD))
@@ -407,20 +471,23 @@ def run(h, locs, args, work):
         seconds = max(2, int(args.memory_requests / per_sec) + 1)
         before = children_rss_kb(h)
         n, _, _ = wrk(h.url("/%s/index.html" % l.name), seconds,
-                      args.connections, l.headers)
+                      args.connections, l.headers, l.script)
         memory[l.name] = (n, children_rss_kb(h) - before)
         print("memory /%s: %+d KB over %d requests"
               % (l.name, memory[l.name][1], n), flush=True)
     statuses = {}
+    expected = {l.name: str(l.status) for l in locs}
     with open(h.path("logs/access_log")) as f:
         for line in f:
             m = re.search(r'"\S+ /([^/ ]*)\S* HTTP/[\d.]+" (\d+)', line)
-            if m and not m.group(2).startswith("2"):
+            if m and not m.group(2).startswith(
+                    expected.get(m.group(1), "2")[0]):
                 key = "%s %s" % (m.group(1), m.group(2))
                 statuses[key] = statuses.get(key, 0) + 1
     if statuses:
-        print("responses other than 2xx (one 401 per location is the "
-              "check without credentials): %s" % statuses)
+        print("responses other than expected (2xx; 401 for the forged "
+              "tokens; one 401 per location is the check without "
+              "credentials, more in --distinct's checks): %s" % statuses)
     return rounds, logins, memory
 
 
@@ -454,6 +521,8 @@ def report(locs, results, args):
                        med(m["cpu_us"] for m in ms),
                        med(m["cpu_above"] for m in ms), grow, n // 1000))
     for user, hash_ in (("bench", "SHA1"), ("bcrypt", "bcrypt cost 10")):
+        if user not in logins:
+            continue
         m = logins[user]
         rows.append("| login (HS256, %s htpasswd) | %.0f | — | %.1f | — | — |"
                     % (hash_, m["rps"], m["cpu_us"]))
@@ -480,19 +549,52 @@ Written by `bench/run.sh` on %s.
 
 Each protected location was checked to refuse a request without
 credentials before it was measured.  The JWT locations send the same
-token on every request, as a client does for the token's lifetime; see
-"What changed" for what the first request of a token costs.
+token on every request, as a client does for the token's lifetime;
+"Many distinct tokens" measures many clients (`--distinct`), and "What
+changed" says what the first request of a token costs.
 """ % (datetime.date.today().isoformat(), machine(), args.connections,
        args.seconds, args.rounds, table)
-    history = ""
-    if os.path.exists(args.results):
-        with open(args.results) as f:
+    write_results(args.results, preamble=text)
+
+
+DISTINCT_HEADING = "## Many distinct tokens"
+
+
+def write_results(path, preamble=None, section=None):
+    """RESULTS.md is the default mode's preamble, then "## " sections: the
+    default mode replaces the preamble, --distinct its own section (put
+    first when new); every other section is kept as it is."""
+    old = ""
+    if os.path.exists(path):
+        with open(path) as f:
             old = f.read()
-        if "## What changed" in old:
-            history = old[old.index("## What changed"):]
-    with open(args.results, "w") as f:
-        f.write(text + ("\n" + history if history else ""))
-    print("\nwrote %s" % args.results)
+    parts = re.split(r"(?m)^(?=## )", old)
+    head, sections = parts[0], parts[1:]
+    if preamble is not None:
+        head = preamble + "\n"
+    if section is not None:
+        section += "\n"
+        mine = [i for i, x in enumerate(sections)
+                if x.startswith(DISTINCT_HEADING)]
+        if mine:
+            sections[mine[0]] = section
+        else:
+            sections.insert(0, section)
+    with open(path, "w") as f:
+        f.write(head + "".join(sections))
+    print("\nwrote %s" % path)
+
+
+def report_distinct(locs, results, args):
+    rounds, _, memory = results
+    text = distinct.table(locs, rounds, memory, statistics.median)
+    print("\n" + text)
+    note = distinct.cache_note(args.distinct, args.jwt_cache)
+    print("\n" + note)
+    if not args.no_results:
+        write_results(args.results, section=distinct.section(
+            text, args, " ".join(sys.argv[1:]), note,
+            datetime.date.today().isoformat(), machine()))
 
 
 def main():
@@ -511,9 +613,23 @@ def main():
                     help="DBDInitSQL PRAGMA journal_mode=WAL for SQLite")
     ap.add_argument("--no-results", action="store_true",
                     help="print the figures, leave RESULTS.md alone")
+    ap.add_argument("--distinct", type=int, nargs="?", const=20000,
+                    metavar="N",
+                    help="the many-distinct-tokens mode instead of the "
+                    "default one: N distinct tokens per JWT location "
+                    "(20000 when N is not given), forged tokens, "
+                    "mod_auth_openidc on the same tokens")
+    ap.add_argument("--jwt-cache", type=int, metavar="N",
+                    help="with --distinct: cache=N on the module's jwt "
+                    "backends (default: theirs, 1024; 0 turns it off)")
     args = ap.parse_args()
+    if args.distinct is not None and args.distinct < 1:
+        ap.error("--distinct takes a number of tokens from 1")
+    if args.jwt_cache is not None and not args.distinct:
+        ap.error("--jwt-cache goes with --distinct")
 
     work = tempfile.mkdtemp(prefix="mab-bench-")
+    args.work = work
     os.chmod(work, 0o755)
     sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 "
        "-out %s/rsa.key 2>/dev/null" % work)
@@ -521,22 +637,54 @@ def main():
        "-out %s/ec.key 2>/dev/null" % work)
     os.chmod(work + "/rsa.key", 0o600)
     os.chmod(work + "/ec.key", 0o600)
+    distinct.make_keys(work, sh)
     sqlite = os.path.join(work, "tokens.sqlite")
     db_dir = os.path.join(work, "db")
     os.makedirs(db_dir)
     shutil.chown(db_dir, "www-data", "www-data")   # sqlite writes beside it
     sqlite = os.path.join(db_dir, "tokens.sqlite")
-    redis = Redis(work) if shutil.which("redis-server") else None
-    pg = Postgres(work) if os.path.isdir("/usr/lib/postgresql") else None
+    redis = pg = None
+    if not args.distinct:
+        redis = Redis(work) if shutil.which("redis-server") else None
+        pg = Postgres(work) if os.path.isdir("/usr/lib/postgresql") else None
     h = None
     try:
-        locs = locations(work, redis, pg)
+        if args.distinct:
+            locs = distinct.locations(work, Location, OPENIDC_SO)
+            if args.jwt_cache is not None:
+                for l in locs:
+                    if l.strategy and l.strategy.startswith("jwt "):
+                        l.strategy += " cache=%d" % args.jwt_cache
+        else:
+            locs = locations(work, redis, pg)
+        measured = locs
         if args.only:
             keep = set(args.only.split(",")) | {"open"}
-            locs = [l for l in locs if l.name in keep]
+            unknown = keep - {l.name for l in locs}
+            if unknown:
+                raise SystemExit("--only: no location %s in this mode "
+                                 "on this machine"
+                                 % ", ".join(sorted(unknown)))
+            measured = [l for l in locs if l.name in keep]
+            # a forged location needs its sibling's backend
+            needed = keep.union(*(l.needs for l in measured))
+            locs = [l for l in locs if l.name in needed]
         h, locs = start_server(locs, pg, sqlite, args)
-        prepare(h, locs)
-        results = run(h, locs, args, work)
+        measured = [l for l in measured if l in locs]
+        if args.distinct:
+            scripts = {}
+            for l in measured:
+                if l.tokens not in scripts:
+                    scripts[l.tokens] = distinct.make_tokens(
+                        work, l.tokens, args.distinct, SECRET, WRK_THREADS)
+                l.script = scripts[l.tokens]
+            for name in {l.tokens[len("forged-"):] for l in measured
+                         if l.tokens.startswith("forged-")} - set(scripts):
+                distinct.make_tokens(work, name, 3, SECRET, WRK_THREADS)
+            prepare_distinct(h, measured, work)
+        else:
+            prepare(h, measured)
+        results = run(h, measured, args, work)
     finally:
         if h:
             h.cleanup()
@@ -544,7 +692,7 @@ def main():
             if s:
                 s.stop()
         shutil.rmtree(work, ignore_errors=True)
-    report(locs, results, args)
+    (report_distinct if args.distinct else report)(measured, results, args)
 
 
 if __name__ == "__main__":

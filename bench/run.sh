@@ -2,7 +2,8 @@
 # The benchmark, as root on Debian 12: installs wrk (and the token stores
 # it measures when they are packaged), builds the module, runs bench.py.
 # It prints figures and writes bench/RESULTS.md; it never fails on timing.
-# Options go to bench.py (--rounds, --seconds, --connections, --no-results).
+# Options go to bench.py (--rounds, --seconds, --connections, --no-results;
+# --distinct [N] for the many-distinct-tokens mode, bench/distinct.py).
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
