@@ -19,6 +19,7 @@ so that the module's extra CPU per request can be compared with the
 physical limit of the machine at that moment.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -48,7 +49,14 @@ TOKEN_SETS = {
     "eddsa": ("EdDSA", "ed.key"),
     "forged-rs256": ("RS256", "rsa-forged.key"),
     "forged-es256": ("ES256", "ec-forged.key"),
+    # RS256 with a kid, for the key-set backend (jwks=file:)
+    "rs256-kid": ("RS256", "rsa.key"),
+    # HS256 naming the 38th of fifty issuers (issuer routing)
+    "hs256-iss": ("HS256", None),
 }
+ISSUERS = 50
+ROUTED_ISSUER = "https://idp37.example"
+JWKS_KID = "bench-rs256"
 
 # the extra keys this mode needs beyond bench.py's rsa.key and ec.key
 KEYS = {
@@ -112,8 +120,13 @@ def make_tokens(work, name, n, secret, threads):
     seen = set()
     with open(path, "w") as f:
         for _ in range(n):
-            token = jwt.encode({"sub": str(uuid.uuid4()), "aud": AUDIENCE,
-                                "exp": exp}, key, algorithm=algorithm)
+            payload = {"sub": str(uuid.uuid4()), "aud": AUDIENCE,
+                       "exp": exp}
+            if name == "hs256-iss":
+                payload["iss"] = ROUTED_ISSUER
+            token = jwt.encode(payload, key, algorithm=algorithm,
+                               headers={"kid": JWKS_KID}
+                               if name.endswith("-kid") else None)
             seen.add(token)
             f.write(token + "\n")
     if len(seen) != n:
@@ -148,16 +161,49 @@ def openssl_verify_us():
 
 
 def jwks_locations(work, Location):
-    """Where a key-set backend plugs in once `jwks=` exists (issue 15,
-    item 2).  Then: write WORK/jwks.json from rsa.key's public half with a
-    `kid`, add "rs256-kid" to TOKEN_SETS with that kid in the header (a
-    `headers={"kid": ...}` in make_tokens), and return
-        [Location("jwt-jwks", "bearer",
-                  "jwt algorithm=RS256 jwks=file:%s/jwks.json" % work,
-                  tokens="rs256-kid", verify="rsa2048",
-                  target=("cpu_x", 1.5))]
-    Until then there is none."""
-    return []
+    """A key-set backend: WORK/jwks.json holds rsa.key's public half with a
+    kid and four other keys (a provider publishes several), and the tokens
+    name the kid."""
+    from jwcrypto import jwk     # python3-jwcrypto (deps.sh test)
+    with open(os.path.join(work, "rsa.key"), "rb") as f:
+        mine = jwk.JWK.from_pem(f.read())
+    keys = [dict(json.loads(mine.export_public()), kid=JWKS_KID,
+                 alg="RS256", use="sig")]
+    for i in range(4):
+        other = jwk.JWK.generate(kty="RSA", size=2048)
+        keys.append(dict(json.loads(other.export_public()),
+                         kid="other-%d" % i, alg="RS256", use="sig"))
+    with open(os.path.join(work, "jwks.json"), "w") as f:
+        json.dump({"keys": keys}, f)
+    return [Location("jwt-jwks", "bearer",
+                     "jwt jwks=file:%s/jwks.json" % work,
+                     tokens="rs256-kid", verify="rsa2048",
+                     target=("cpu_x", 1.5))]
+
+
+def issuer_locations(Location):
+    """Fifty HS256 backends of distinct issuers behind one location: a
+    token goes to its issuer's backend only (src/authn/route.c), so this
+    should cost what /jwt-hs256 does.  They share the secret: were the
+    backends tried one by one, each before idp37 would check the
+    signature, and it would show."""
+    names = ["iss%02d" % i for i in range(ISSUERS)]
+
+    class Issuers(Location):
+        def conf(self):
+            text = "".join(
+                "<AuthBackend %s>\n    AuthBackendTransport bearer\n"
+                "    AuthBackendStrategy jwt secret=file:@ROOT@/secret "
+                "issuer=https://idp%02d.example\n</AuthBackend>\n" % (n, i)
+                for i, n in enumerate(names))
+            return text + ("<Location /%s>\n    AuthName bench\n"
+                           "    AuthType backend\n"
+                           "    AuthBackendProvider %s\n"
+                           "    Require valid-user\n</Location>\n"
+                           % (self.name, " ".join(names)))
+
+    return [Issuers("jwt-50-issuers", tokens="hs256-iss",
+                    target=("cpu_abs", 5.0))]
 
 
 def locations(work, Location, peer_so):
@@ -189,6 +235,7 @@ def locations(work, Location, peer_so):
                  target=("le_valid", "jwt-es256")),
     ]
     locs += jwks_locations(work, Location)
+    locs += issuer_locations(Location)
     if os.path.exists(peer_so):
         oauth = "    AuthType oauth20\n"
         locs += [
