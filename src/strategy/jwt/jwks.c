@@ -338,7 +338,9 @@ const jose_keyset *jwks_acquire(request_rec *r, jwks_source *src,
 
     *hold = NULL;
     if (!published || !src->mutex) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "backend '%s': no key "
+        /* the fetcher logs why at each attempt: one line per request here
+         * would flood the log for as long as the provider is down */
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "backend '%s': no key "
                       "set from %s yet (the first fetch has not succeeded): "
                       "503", src->backend,
                       src->url ? src->url : src->discovery);
