@@ -1,17 +1,23 @@
 #!/bin/sh
-# Makes DIR (inside a build directory) a view of the source tree without
-# what an in-tree build adds: symbolic links to every file, the outputs of
-# ./configure && make (config.status, Makefile, libtool, objects, .libs,
-# .deps, unit-test programs and logs) left out.  scripts/build.sh and
-# scripts/sanitize.sh configure their build directories with DIR as srcdir:
-# automake refuses a VPATH build of a source directory that holds a
-# config.status, and would find the in-tree objects through VPATH.  So an
-# in-tree build and _build/ coexist.  Made again on each build, so that a
-# new file is seen; edits to existing files are seen at once (links).
+# Makes DIR/tree (inside a build directory DIR) a view of the source
+# tree without what an in-tree build adds: symbolic links to every file,
+# the outputs of ./configure && make (config.status, Makefile, libtool,
+# objects, .libs, .deps, unit-test programs and logs) left out.
+# scripts/build.sh and scripts/sanitize.sh configure their build
+# directories with DIR/tree as srcdir: automake refuses a VPATH build of a
+# source directory that holds a config.status, and would find the in-tree
+# objects through VPATH.  So an in-tree build and _build/ coexist.  Made
+# again on each build, so that a new file is seen; edits to existing files
+# are seen at once (links).
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
-view="$1"
+view="${1:-}"
+# it is removed and made again: only ever a folder named tree
+case "$view" in
+    */tree) ;;
+    *) echo "usage: $0 DIR/tree" >&2; exit 2 ;;
+esac
 rm -rf "$view"
 mkdir -p "$view"
 for e in "$root"/* "$root"/.[!.]*; do

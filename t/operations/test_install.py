@@ -35,7 +35,7 @@ def tree(tmp_path_factory):
     """A copy of the source tree (what a clone has, plus the autotools
     output a tarball has), configured and built in place."""
     d = tmp_path_factory.mktemp("install")
-    view = d / "view"
+    view = d / "tree"
     run(["scripts/tree-view.sh", str(view)], REPO)
     src = d / "src"
     run(["cp", "-RLp", str(view), str(src)], d)
