@@ -26,6 +26,9 @@ for e in "$root"/* "$root"/.[!.]*; do
         *) [ -e "$e" ] && cp -as "$e" "$view/" ;;
     esac
 done
+# where the links lead: make dist copies whole folders from there (the
+# view would lack files added since it was made)
+echo "$root" > "$view/.tree-view"
 cd "$view"
 rm -f Makefile config.status config.log libtool test-suite.log \
     build-aux/config.h build-aux/stamp-h1
