@@ -273,6 +273,15 @@ def check_builtin_options(sources):
                               text, re.S))
     if not tables:
         error(BUILTIN_C, 1, "no NAME_options[] lists found")
+    listed_names = {m.group(1) for m in tables}
+    for rel, stext in sources:
+        sub = rel[len("src" + os.sep):].replace(os.sep, "/")
+        p = re.match(r"(?:transport/([a-z0-9]+)\.c|strategy/([a-z0-9]+)/)", sub)
+        if p and (p.group(1) or p.group(2)) not in listed_names \
+                and any(n for n, _, _ in option_names(rel, stext, sources)):
+            error(BUILTIN_C, 1, "no %s_options[] list, though %s takes options"
+                  % (p.group(1) or p.group(2), rel))
+            listed_names.add(p.group(1) or p.group(2))
     for m in tables:
         name, line = m.group(1), lineno(text, m.start())
         listed = set(re.findall(r"\"([a-z][a-z0-9-]*)\"", m.group(2)))
