@@ -208,6 +208,23 @@ typedef struct {
 apr_status_t jose_jws_parse(apr_pool_t *p, const char *token, apr_size_t len,
                             jose_jws **jws, const char **reason);
 
+/* The header a connection's tokens carried last, read once: an issuer
+ * writes the same header on all its tokens (its alg, its kid), and the
+ * header's reading depends only on its bytes.  Base64url headers longer
+ * than JOSE_HEADER_MEMO_MAX are read each time. */
+#define JOSE_HEADER_MEMO_MAX 512
+
+typedef struct jose_header_memo jose_header_memo;
+
+jose_header_memo *jose_header_memo_create(apr_pool_t *p);
+
+/* jose_jws_parse(), with the header's reading taken from MEMO when the
+ * token's header is the one it holds, byte for byte, and kept in it when
+ * it is read successfully.  MEMO may be NULL. */
+apr_status_t jose_jws_parse_memo(apr_pool_t *p, const char *token,
+                                 apr_size_t len, jose_header_memo *memo,
+                                 jose_jws **jws, const char **reason);
+
 /* APR_SUCCESS only when KEY allows the token's alg and the signature is
  * valid; allocates nothing from any pool. */
 apr_status_t jose_jws_verify(const jose_key *key, const jose_jws *jws,
