@@ -15,9 +15,9 @@
 static const char *forge(apr_pool_t *p, const char *header,
                          const char *payload, const char *sig)
 {
-    return apr_pstrcat(p, jose_b64url_encode(p, (const unsigned char *)header,
+    return apr_pstrcat(p, b64url_encode(p, (const unsigned char *)header,
                                              strlen(header)), ".",
-                       jose_b64url_encode(p, (const unsigned char *)payload,
+                       b64url_encode(p, (const unsigned char *)payload,
                                           strlen(payload)), ".", sig, NULL);
 }
 

@@ -39,6 +39,8 @@
 #ifndef AUTH_BACKEND_JOSE_H
 #define AUTH_BACKEND_JOSE_H
 
+#include "common/b64url.h"
+
 #include "apr_pools.h"
 #include "apr_tables.h"
 
@@ -236,15 +238,6 @@ apr_status_t jose_jws_verify(const jose_key *key, const jose_jws *jws,
 apr_status_t jose_jws_sign(apr_pool_t *p, const jose_key *key,
                            const char *header_json, const char *payload_json,
                            const char **token, const char **reason);
-
-/* ---- base64url (RFC 7515 §2, strict) ------------------------------------ */
-
-/* Decodes into a NUL-terminated pool buffer; -1 unless IN is the
- * canonical unpadded encoding of something. */
-apr_ssize_t jose_b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
-                               unsigned char **out);
-char *jose_b64url_encode(apr_pool_t *p, const unsigned char *in,
-                         apr_size_t len);
 
 /* ---- for the engine's own files ----------------------------------------- */
 

@@ -101,7 +101,7 @@ static const char *read_header(apr_pool_t *p, jose_jws *jws)
 static int decode(apr_pool_t *p, const char *s, apr_size_t len,
                   unsigned char **out, apr_size_t *out_len)
 {
-    apr_ssize_t n = jose_b64url_decode(p, s, len, out);
+    apr_ssize_t n = b64url_decode(p, s, len, out);
 
     *out_len = n < 0 ? 0 : (apr_size_t)n;
     return n >= 0;
@@ -474,9 +474,9 @@ apr_status_t jose_jws_sign(apr_pool_t *p, const jose_key *key,
         *reason = "the key cannot sign: it is a public key";
         return APR_EINVAL;
     }
-    in = apr_pstrcat(p, jose_b64url_encode(p, (const unsigned char *)
+    in = apr_pstrcat(p, b64url_encode(p, (const unsigned char *)
                                            header_json, strlen(header_json)),
-                     ".", jose_b64url_encode(p, (const unsigned char *)
+                     ".", b64url_encode(p, (const unsigned char *)
                                              payload_json,
                                              strlen(payload_json)), NULL);
     if (key->kty == JOSE_KTY_OCT) {
@@ -492,7 +492,7 @@ apr_status_t jose_jws_sign(apr_pool_t *p, const jose_key *key,
         *reason = "signing failed";
         return APR_EGENERAL;
     }
-    *token = apr_pstrcat(p, in, ".", jose_b64url_encode(p, sig, sig_len),
+    *token = apr_pstrcat(p, in, ".", b64url_encode(p, sig, sig_len),
                          NULL);
     OPENSSL_cleanse(mac, sizeof(mac));
     return APR_SUCCESS;

@@ -419,7 +419,7 @@ static const char *jwt_token_issuer(request_rec *r, const auth_backend *be,
     json_t *payload, *v;
 
     (void)be;
-    if (!dot2 || jose_b64url_decode(r->pool, dot1 + 1, dot2 - dot1 - 1,
+    if (!dot2 || b64url_decode(r->pool, dot1 + 1, dot2 - dot1 - 1,
                                     &raw) < 0) {
         return NULL;
     }
