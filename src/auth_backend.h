@@ -111,6 +111,19 @@ request_rec *request_initial(request_rec *r);
  * R was derived from, whose request is returned in *OWNER), or NULL. */
 auth_backend_request *identity_get(request_rec *r, request_rec **owner);
 
+/* What one connection's requests remember between them, in the module's
+ * slot of conn_config: each memo is made, in the connection's pool, by the
+ * file that uses it.  A connection's requests run one after another on
+ * one thread at a time, so a memo needs no lock; none for an HTTP/2
+ * stream (NULL), whose requests share the main connection between
+ * threads. */
+typedef struct {
+    struct cookie_memo *cookie;             /* transport/cookie_memo.c */
+    struct jose_header_memo *jws_header;    /* strategy/jwt/jose_jws.c */
+} connection_memos;
+
+connection_memos *connection_memos_get(conn_rec *c);
+
 /* ---- backend lookup (common/backend.c) ---------------------------------- */
 
 /* Every <AuthBackend> of the configuration once (allocated from P). */

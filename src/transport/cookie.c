@@ -258,22 +258,15 @@ static int count_header(void *rec, const char *key, const char *value)
     return h->n < 2;
 }
 
-/* The module's slot of conn_config holds the connection's cookie memo.
- * None for an HTTP/2 stream: its requests share the main connection
- * between threads. */
+/* The connection's cookie memo (none for an HTTP/2 stream). */
 static cookie_memo *connection_memo(conn_rec *c, int create)
 {
-    cookie_memo *m;
+    connection_memos *m = connection_memos_get(c);
 
-    if (c->master) {
-        return NULL;
+    if (m && !m->cookie && create) {
+        m->cookie = cookie_memo_create(c->pool);
     }
-    m = ap_get_module_config(c->conn_config, &auth_backend_module);
-    if (!m && create) {
-        m = cookie_memo_create(c->pool);
-        ap_set_module_config(c->conn_config, &auth_backend_module, m);
-    }
-    return m;
+    return m ? m->cookie : NULL;
 }
 
 /* What ap_cookie_read(r, name, &raw, 1) does with the single Cookie
