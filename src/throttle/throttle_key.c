@@ -1,7 +1,8 @@
 /* Licensed under the Apache License, Version 2.0 (the "License"); see LICENSE.
  *
  * throttle_key.c — the pure parts of login throttling (throttle.c): what a
- * counter is keyed by, and the spelling of a period.  No httpd calls, so
+ * counter is keyed by, how a key is spread over a shmcb cache, and the
+ * spelling of a period.  No httpd calls, so
  * that unit tests reach them.
  */
 
@@ -14,6 +15,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 /* Cache keys begin with this: the cache may be a memcached or a Redis
  * shared with other users. */
@@ -23,20 +26,45 @@ const char *throttle_user_key(apr_pool_t *p, const char *user)
 {
     apr_sha1_ctx_t ctx;
     unsigned char digest[APR_SHA1_DIGESTSIZE];
-    char *lower = apr_pstrdup(p, user);
-    char *c;
+    /* many authn providers (LDAP, SQL collations) take "Alice", " alice"
+     * and "alicé" for "alice": one counter for every spelling */
+    const char *lower = throttle_canonical_name(p, user);
 
-    /* many authn providers (LDAP, SQL collations) take "Alice" for
-     * "alice": one counter for every spelling */
-    for (c = lower; *c; c++) {
-        *c = (char)apr_tolower(*c);
-    }
     apr_sha1_init(&ctx);
     apr_sha1_update_binary(&ctx, (const unsigned char *)lower,
                            (unsigned int)strlen(lower));
     apr_sha1_final(digest, &ctx);
     return apr_pstrcat(p, KEY_PREFIX "user:",
                        b64url_encode(p, digest, sizeof(digest)), NULL);
+}
+
+const char *throttle_spread_key(apr_pool_t *p, const unsigned char *secret,
+                                apr_size_t secret_len, const char *key,
+                                int which)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    char *out;
+
+    if (!HMAC(EVP_sha256(), secret, (int)secret_len,
+              (const unsigned char *)key, strlen(key), mac, &len)
+        || len < 16) {
+        return key;
+    }
+    /* the first byte picks the sub-cache (out of up to 256): all of it
+     * from the hash, but for its lowest bit, which keeps the user names'
+     * counters and the addresses' in sub-caches of their own; 0 would end
+     * the key */
+    out = apr_palloc(p, THROTTLE_SPREAD_KEY_LEN + 1);
+    out[0] = (char)((mac[0] & 0xfe) | (which & 1));
+    if (!out[0]) {
+        out[0] = (char)0x80;
+    }
+    /* then 15 more bytes: 20 characters, so that many counters fit */
+    memcpy(out + 1, b64url_encode(p, mac + 1, 15),
+           THROTTLE_SPREAD_KEY_LEN - 1);
+    out[THROTTLE_SPREAD_KEY_LEN] = '\0';
+    return out;
 }
 
 const char *throttle_address_key(apr_pool_t *p, const char *ip)

@@ -1,0 +1,158 @@
+/* Licensed under the Apache License, Version 2.0 (the "License"); see LICENSE.
+ *
+ * throttle_name.c — the canonical form of a user name for the login
+ * throttle's counters.  An authn provider that folds names lets a client
+ * log in as "alice" with "Alice", " alice" or "alicé" (LDAP's caseIgnore
+ * matching trims and folds, RFC 4518; MySQL's *_ai_ci collations ignore
+ * case and accents); each spelling must count on alice's counter, or every
+ * spelling buys a fresh set of guesses.  Folding more than a provider does
+ * only makes two names share a counter, which costs an attacker nothing
+ * he could not do to either name directly.
+ *
+ * glibc's C.UTF-8 locale gives the Unicode tables: iconv's //TRANSLIT
+ * turns "é" into "e", "ß" into "ss" and fullwidth "Ａ" into "A"; towlower()
+ * folds the letters without an ASCII form (Greek, Cyrillic, ...).  No
+ * httpd calls, so that unit tests reach it.
+ */
+
+#include "throttle/throttle.h"
+
+#include "apr_lib.h"
+#include "apr_strings.h"
+
+#include <iconv.h>
+#include <locale.h>
+#include <string.h>
+#include <wchar.h>
+#include <wctype.h>
+
+/* Made once per process generation (throttle_name_init), before the
+ * children that use it are forked: (locale_t)0 when there is none. */
+static locale_t utf8;
+
+const char *throttle_name_init(void)
+{
+    if (!utf8) {
+        utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    }
+    return utf8 ? NULL : "the C.UTF-8 locale is not installed: user names "
+                         "are folded in ASCII only for the login throttle";
+}
+
+/* Marks and invisible characters that LDAP's string preparation (RFC 4518
+ * §2.2) maps to nothing, and that a decomposed "é" ("e" + U+0301) carries:
+ * dropped. */
+static int ignorable(wint_t c)
+{
+    return (c >= 0x0300 && c <= 0x036f) || (c >= 0x1ab0 && c <= 0x1aff)
+           || (c >= 0x1dc0 && c <= 0x1dff) || (c >= 0x20d0 && c <= 0x20ff)
+           || (c >= 0xfe20 && c <= 0xfe2f) || (c >= 0xfe00 && c <= 0xfe0f)
+           || (c >= 0x200b && c <= 0x200d) || c == 0x00ad || c == 0x034f
+           || c == 0x2060 || c == 0xfeff || c == 0x180e;
+}
+
+/* Appends the folded form of the character C (its UTF-8 bytes at S, LEN
+ * of them) at *O: its ASCII transliteration in lower case, else C in lower
+ * case. */
+static void fold_char(iconv_t cd, wint_t c, const char *s, size_t len,
+                      char **o)
+{
+    char in[8], out[16], *ip = in, *op = out;
+    /* at most 8 bytes: a longer transliteration falls back to C itself */
+    size_t il = len, ol = 8;
+    mbstate_t st;
+    wint_t lower = towlower_l(c, utf8);
+
+    memcpy(in, s, len);
+    if (cd != (iconv_t)-1 && iconv(cd, &ip, &il, &op, &ol) != (size_t)-1
+        && !il && op > out && !memchr(out, '?', (size_t)(op - out))) {
+        for (ip = out; ip < op; ip++) {
+            *(*o)++ = (char)apr_tolower(*ip);
+        }
+        iconv(cd, NULL, NULL, NULL, NULL);
+        return;
+    }
+    if (cd != (iconv_t)-1) {
+        iconv(cd, NULL, NULL, NULL, NULL);
+    }
+    memset(&st, 0, sizeof(st));
+    /* final sigma: Unicode case folding makes it a plain sigma */
+    len = wcrtomb(out, (wchar_t)(lower == 0x3c2 ? 0x3c3 : lower), &st);
+    if (len == (size_t)-1) {
+        len = 0;
+    }
+    memcpy(*o, out, len);
+    *o += len;
+}
+
+/* The non-ASCII case, in the C.UTF-8 locale; NULL if USER is not UTF-8
+ * (the login handler refuses such names before this). */
+static char *fold_utf8(apr_pool_t *p, const char *user)
+{
+    size_t n = strlen(user), len;
+    /* a character of at most 4 bytes folds to at most 8 ("ǅ" -> "dz"...),
+     * a transliteration like "Ⅻ" -> "xii" stays below that too */
+    char *out = apr_palloc(p, 8 * n + 1), *o = out;
+    locale_t old = uselocale(utf8);
+    iconv_t cd = iconv_open("ASCII//TRANSLIT", "UTF-8");
+    mbstate_t st;
+    wchar_t wc;
+    int space = 0;
+
+    memset(&st, 0, sizeof(st));
+    for (; *user; user += len) {
+        len = mbrtowc(&wc, user, n, &st);
+        if (len == (size_t)-1 || len == (size_t)-2 || len == 0) {
+            out = NULL;
+            break;
+        }
+        n -= len;
+        if (iswspace_l((wint_t)wc, utf8) || wc == 0xa0 || wc == 0x2007
+            || wc == 0x202f) {
+            space = o > out;
+        }
+        else if (!ignorable((wint_t)wc)) {
+            if (space) {
+                *o++ = ' ';
+                space = 0;
+            }
+            fold_char(cd, (wint_t)wc, user, len, &o);
+        }
+    }
+    if (cd != (iconv_t)-1) {
+        iconv_close(cd);
+    }
+    uselocale(old);
+    if (out) {
+        *o = '\0';
+    }
+    return out;
+}
+
+const char *throttle_canonical_name(apr_pool_t *p, const char *user)
+{
+    char *out, *o;
+    const char *c;
+    int space = 0;
+
+    for (c = user; *c && !((unsigned char)*c & 0x80); c++)
+        ;
+    if (*c && utf8 && (out = fold_utf8(p, user))) {
+        return out;
+    }
+    /* ASCII (or no locale): trimmed, one space for a run, lower case */
+    out = o = apr_palloc(p, strlen(user) + 1);
+    for (c = user; *c; c++) {
+        if (apr_isspace(*c)) {
+            space = o > out;
+            continue;
+        }
+        if (space) {
+            *o++ = ' ';
+            space = 0;
+        }
+        *o++ = (char)apr_tolower(*c);
+    }
+    *o = '\0';
+    return out;
+}
