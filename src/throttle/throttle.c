@@ -291,9 +291,10 @@ static apr_status_t mutex_destroy(void *data)
  * the hints say what an entry really takes (shmcb adds an index of 24
  * bytes), so that shmcb makes as many index slots as the data area holds
  * counters. */
-static apr_status_t keys_setup(server_rec *s, struct ap_socache_hints *hints)
+static apr_status_t keys_setup(apr_pool_t *pconf, server_rec *s,
+                               struct ap_socache_hints *hints)
 {
-    const char *why = throttle_name_init();
+    const char *why = throttle_name_init(pconf);
     apr_size_t bytes = throttle_shmcb_bytes(cache_spec);
     apr_status_t rv = APR_SUCCESS;
 
@@ -348,7 +349,7 @@ static int throttle_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         }
         cache_spec = DEFAULT_PROVIDER;
     }
-    if (keys_setup(s, &hints) != APR_SUCCESS) {
+    if (keys_setup(pconf, s, &hints) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     rv = ap_global_mutex_create(&cache_mutex, NULL, MUTEX_TYPE, NULL, s,

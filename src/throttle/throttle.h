@@ -57,9 +57,9 @@ const char *throttle_spread_key(apr_pool_t *p, const unsigned char *secret,
 
 /* ---- user names (throttle_name.c) ----------------------------------------- */
 
-/* Once per process generation, before any name is folded: NULL, or why
- * names are folded in ASCII only (no C.UTF-8 locale). */
-const char *throttle_name_init(void);
+/* Once per configuration (freed with PCONF), before any name is folded:
+ * NULL, or why names are folded in ASCII only (no C.UTF-8 locale). */
+const char *throttle_name_init(apr_pool_t *pconf);
 /* USER as its counter knows it: white space trimmed and runs of it made
  * one space, letters transliterated to ASCII where they can be (accents
  * and compatibility forms: "José", "ＪＯＳＥ" are "jose"), the rest in

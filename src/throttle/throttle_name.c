@@ -30,10 +30,24 @@
  * children that use it are forked: (locale_t)0 when there is none. */
 static locale_t utf8;
 
-const char *throttle_name_init(void)
+static apr_status_t name_cleanup(void *data)
+{
+    (void)data;
+    if (utf8) {
+        freelocale(utf8);
+        utf8 = (locale_t)0;
+    }
+    return APR_SUCCESS;
+}
+
+const char *throttle_name_init(apr_pool_t *pconf)
 {
     if (!utf8) {
         utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+        if (utf8) {
+            apr_pool_cleanup_register(pconf, NULL, name_cleanup,
+                                      apr_pool_cleanup_null);
+        }
     }
     return utf8 ? NULL : "the C.UTF-8 locale is not installed: user names "
                          "are folded in ASCII only for the login throttle";
