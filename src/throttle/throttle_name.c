@@ -54,20 +54,50 @@ const char *throttle_name_init(apr_pool_t *pconf)
 }
 
 /* Marks and invisible characters that LDAP's string preparation (RFC 4518
- * §2.2) maps to nothing, and that a decomposed "é" ("e" + U+0301) carries:
- * dropped. */
+ * §2.2) maps to nothing, the combining marks that a decomposed "é" ("e" +
+ * U+0301) carries, and Hebrew points and Arabic harakat, which an
+ * accent-insensitive collation ignores: dropped. */
 static int ignorable(wint_t c)
 {
     return (c >= 0x0300 && c <= 0x036f) || (c >= 0x1ab0 && c <= 0x1aff)
            || (c >= 0x1dc0 && c <= 0x1dff) || (c >= 0x20d0 && c <= 0x20ff)
            || (c >= 0xfe20 && c <= 0xfe2f) || (c >= 0xfe00 && c <= 0xfe0f)
+           || (c >= 0x0591 && c <= 0x05c7) || (c >= 0x0610 && c <= 0x061a)
+           || (c >= 0x064b && c <= 0x065f) || c == 0x0670
            || (c >= 0x200b && c <= 0x200d) || c == 0x00ad || c == 0x034f
            || c == 0x2060 || c == 0xfeff || c == 0x180e;
 }
 
+/* Letters without an ASCII form whose accents an accent-insensitive
+ * collation ignores (they decompose to a base letter and a mark, and
+ * glibc cannot transliterate them): Greek with tonos or dialytika, the
+ * Cyrillic letters with a breve or diaeresis.  In lower case. */
+static wint_t base_letter(wint_t c)
+{
+    static const wint_t from[] = {
+        0x3ac, 0x3ad, 0x3ae, 0x3af, 0x390, 0x3ca, 0x3cc, 0x3cd, 0x3b0,
+        0x3cb, 0x3ce, 0x451, 0x439, 0x457, 0x45e, 0x4d1, 0x4d3, 0x4e7,
+        0x4f1, 0x4f3, 0x4e5, 0x4ed
+    };
+    static const wint_t to[] = {
+        0x3b1, 0x3b5, 0x3b7, 0x3b9, 0x3b9, 0x3b9, 0x3bf, 0x3c5, 0x3c5,
+        0x3c5, 0x3c9, 0x435, 0x438, 0x456, 0x443, 0x430, 0x430, 0x43e,
+        0x443, 0x443, 0x438, 0x44d
+    };
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+        if (from[i] == c) {
+            return to[i];
+        }
+    }
+    /* final sigma: Unicode case folding makes it a plain sigma */
+    return c == 0x3c2 ? 0x3c3 : c;
+}
+
 /* Appends the folded form of the character C (its UTF-8 bytes at S, LEN
  * of them) at *O: its ASCII transliteration in lower case, else C in lower
- * case. */
+ * case, without the accent that base_letter() knows. */
 static void fold_char(iconv_t cd, wint_t c, const char *s, size_t len,
                       char **o)
 {
@@ -90,8 +120,7 @@ static void fold_char(iconv_t cd, wint_t c, const char *s, size_t len,
         iconv(cd, NULL, NULL, NULL, NULL);
     }
     memset(&st, 0, sizeof(st));
-    /* final sigma: Unicode case folding makes it a plain sigma */
-    len = wcrtomb(out, (wchar_t)(lower == 0x3c2 ? 0x3c3 : lower), &st);
+    len = wcrtomb(out, (wchar_t)base_letter(lower), &st);
     if (len == (size_t)-1) {
         len = 0;
     }

@@ -168,6 +168,12 @@ def test_every_spelling_of_a_name_counts_on_its_counter(server):
                            "\u043c\u0430\u0440\u0438\u044f", "bad", a), 60)
     assert login(server, "/auth/user/login", "\u0438\u0432\u0430\u043d", "bad",
                  a).status_code == 400
+    # Greek: case, final sigma and the tonos
+    for _ in range(3):
+        assert login(server, "/auth/user/login", "\u03a3\u039f\u03a6\u0399\u0391\u03a3",
+                     "bad", a).status_code == 400
+    assert_throttled(login(server, "/auth/user/login",
+                           "\u03c3\u03bf\u03c6\u03af\u03b1\u03c2", "bad", a), 60)
 
 
 def test_failures_for_other_names_do_not_push_a_lockout_out(server):
