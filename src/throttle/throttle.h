@@ -9,7 +9,7 @@
 
 #include "auth_backend.h"
 
-/* ---- login throttling (throttle.c, throttle_key.c) ------------------------ */
+/* ---- login throttling (throttle.c, throttle_key.c, throttle_size.c) ------- */
 
 #define THROTTLE_MAX_FAILURES 100000
 #define THROTTLE_MAX_PERIOD   86400         /* seconds */
@@ -44,18 +44,7 @@ void throttle_settle(request_rec *r, throttle_ticket *ticket,
  * and client address IP (the /64 network of an IPv6 address). */
 const char *throttle_user_key(apr_pool_t *p, const char *user);
 const char *throttle_address_key(apr_pool_t *p, const char *ip);
-/* The key a counter of kind WHICH (BY_*) is kept under in a shmcb cache:
- * a keyed hash of KEY, THROTTLE_SPREAD_KEY_LEN bytes.  shmcb picks a
- * sub-cache by the first byte of a key; with SECRET unknown to clients,
- * no client can aim its counters at the sub-cache of another's, and the
- * churn of the address counters (stored again at every failure) never
- * reaches the sub-caches of the user names'. */
-#define THROTTLE_SPREAD_KEY_LEN 21
-const char *throttle_spread_key(apr_pool_t *p, const unsigned char *secret,
-                                apr_size_t secret_len, const char *key,
-                                int which);
-
-/* ---- user names (throttle_name.c) ----------------------------------------- */
+/* ---- user names (throttle_key.c) ------------------------------------------ */
 
 /* Once per configuration (freed with PCONF), before any name is folded:
  * NULL, or why names are folded in ASCII only (no C.UTF-8 locale). */
@@ -68,7 +57,18 @@ const char *throttle_name_init(apr_pool_t *pconf);
  * spelling of a name gets a counter of its own. */
 const char *throttle_canonical_name(apr_pool_t *p, const char *user);
 
-/* ---- the size of the cache (throttle_size.c) ------------------------------- */
+/* ---- the shmcb cache: keys and size (throttle_size.c) ---------------------- */
+
+/* The key a counter of kind WHICH (BY_*) is kept under in a shmcb cache:
+ * a keyed hash of KEY, THROTTLE_SPREAD_KEY_LEN bytes.  shmcb picks a
+ * sub-cache by the first byte of a key; with SECRET unknown to clients,
+ * no client can aim its counters at the sub-cache of another's, and the
+ * churn of the address counters (stored again at every failure) never
+ * reaches the sub-caches of the user names'. */
+#define THROTTLE_SPREAD_KEY_LEN 21
+const char *throttle_spread_key(apr_pool_t *p, const unsigned char *secret,
+                                apr_size_t secret_len, const char *key,
+                                int which);
 
 /* The bytes a counter takes in a shmcb cache (key, value and index). */
 #define THROTTLE_SHMCB_ENTRY (24 + THROTTLE_SPREAD_KEY_LEN + 16)

@@ -1,7 +1,8 @@
 /* Licensed under the Apache License, Version 2.0 (the "License"); see LICENSE.
  *
- * throttle_size.c — is the shmcb cache of the login throttle large enough
- * for its limits?  shmcb is a ring: when it is full, the counter stored
+ * throttle_size.c — how the login throttle's counters fit in a shmcb
+ * cache: keys spread over its sub-caches, and a cache large enough for the
+ * limits.  shmcb is a ring: when it is full, the counter stored
  * longest ago goes, live or not.  A lockout stores nothing while it lasts
  * (a refused attempt counts nowhere), so every failure for another name,
  * which stores that name's counter, pushes it closer to the edge.  The
@@ -13,14 +14,47 @@
  */
 
 #include "throttle/throttle.h"
+#include "common/common.h"
 
 #include "http_log.h"
 #include "apr_strings.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 /* mod_socache_shmcb's size when its argument gives none */
 #define SHMCB_DEFAULT_BYTES ((apr_size_t)512 * 1024)
 /* Fewer addresses than this can push a lockout out: warn. */
 #define MIN_ADDRESSES 100
+
+const char *throttle_spread_key(apr_pool_t *p, const unsigned char *secret,
+                                apr_size_t secret_len, const char *key,
+                                int which)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    char *out;
+
+    if (!HMAC(EVP_sha256(), secret, (int)secret_len,
+              (const unsigned char *)key, strlen(key), mac, &len)
+        || len < 16) {
+        return key;
+    }
+    /* the first byte picks the sub-cache (out of up to 256): all of it
+     * from the hash, but for its lowest bit, which keeps the user names'
+     * counters and the addresses' in sub-caches of their own; 0 would end
+     * the key */
+    out = apr_palloc(p, THROTTLE_SPREAD_KEY_LEN + 1);
+    out[0] = (char)((mac[0] & 0xfe) | (which & 1));
+    if (!out[0]) {
+        out[0] = (char)0x80;
+    }
+    /* then 15 more bytes: 20 characters, so that many counters fit */
+    memcpy(out + 1, b64url_encode(p, mac + 1, 15),
+           THROTTLE_SPREAD_KEY_LEN - 1);
+    out[THROTTLE_SPREAD_KEY_LEN] = '\0';
+    return out;
+}
 
 apr_size_t throttle_shmcb_bytes(const char *spec)
 {
