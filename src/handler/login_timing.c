@@ -79,17 +79,22 @@ static apr_time_t file_cost(apr_pool_t *p, server_rec *s, const char *path)
     while (!ap_cfg_getline(line, sizeof(line), f)) {
         const char *rest = line;
         const char *hash;
-        apr_time_t start;
+        int i;
 
         if (!*line || *line == '#') {
             continue;
         }
         ap_getword(p, &rest, ':');
         hash = ap_getword(p, &rest, ':');
-        start = apr_time_now();
-        /* the result does not matter: only how long it takes */
-        (void)apr_password_validate("\001not the password", hash);
-        cost = apr_time_now() - start;
+        /* the quicker of two: a start-up is busy, a first run cold */
+        for (i = 0; i < 2; i++) {
+            apr_time_t start = apr_time_now(), took;
+
+            /* the result does not matter: only how long it takes */
+            (void)apr_password_validate("\001not the password", hash);
+            took = apr_time_now() - start;
+            cost = !i || took < cost ? took : cost;
+        }
         break;
     }
     ap_cfg_closefile(f);
