@@ -329,7 +329,8 @@ static const char *cache_key(apr_pool_t *p, const char *key, int which)
 static int throttle_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                 apr_pool_t *ptemp, server_rec *s)
 {
-    struct ap_socache_hints hints;
+    /* static: a provider may keep the pointer */
+    static struct ap_socache_hints hints;
     apr_status_t rv;
 
     (void)plog;
