@@ -121,6 +121,8 @@ static void register_hooks(apr_pool_t *p)
                          APR_HOOK_MIDDLE);
     ap_hook_post_config(config_post_config, NULL, before_watchdog,
                         APR_HOOK_MIDDLE);
+    ap_hook_post_config(login_timing_post_config, NULL, NULL,
+                        APR_HOOK_MIDDLE);
     ap_hook_child_init(config_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_check_authn(authn_check, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
