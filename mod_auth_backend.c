@@ -117,6 +117,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_config(user_query_check_config, NULL, NULL,
                          APR_HOOK_MIDDLE);
     ap_hook_check_config(route_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(identity_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(basic_bridge_check_config, NULL, NULL,
                          APR_HOOK_MIDDLE);
     ap_hook_post_config(config_post_config, NULL, before_watchdog,

@@ -70,6 +70,9 @@ typedef struct {
     const char *env_prefix;               /* AuthBackendClaimPrefix env */
     const char *header_prefix;            /* AuthBackendClaimPrefix headers */
     const char *user_header;              /* AuthBackendUserHeader */
+    /* the user headers and claim prefixes of .htaccess files here and
+     * above, removed from requests (scrub.c): identity_name */
+    const apr_array_header_t *scrub_extra;
     unsigned int optional_set:1;
     unsigned int pass_claims_set:1;
     /* a Require line here reads the user record: load it while
