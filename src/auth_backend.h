@@ -86,6 +86,8 @@ typedef struct {
 
 typedef struct {
     unsigned int json_errors:1;        /* render this request's errors as JSON */
+    unsigned int strip_deferred:1;     /* token kept for an h2c switch */
+    unsigned int strip_late:1;         /* the switch did not happen */
     const auth_backend *backend;       /* the backend that authenticated */
     const char *claims;                /* its claims (JSON), if any */
     apr_array_header_t *refused;       /* transports whose token was refused */

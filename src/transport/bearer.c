@@ -9,6 +9,7 @@
  * and httpd never hands it to a CGI anyway (CGIPassAuth Off).
  */
 
+#include "transport/transport.h"
 #include "common/common.h"
 
 #include "http_protocol.h"
@@ -135,7 +136,7 @@ static void bearer_hide(request_rec *r, const auth_backend *be)
     const bearer_conf *c = be->transport_ctx;
     const char *h = apr_table_get(r->headers_in, "Authorization");
 
-    if (c && c->strip && h && bearer_value(h)) {
+    if (c && c->strip && h && bearer_value(h) && transport_strip_now(r)) {
         request_hide_token(r, &hidden_key, h);
         apr_table_unset(r->headers_in, "Authorization");
     }
