@@ -320,6 +320,53 @@ static int pass_claims(request_rec *r, const auth_backend_dir_conf *conf,
     return rs;
 }
 
+/* ---- shared caches ------------------------------------------------------------ */
+
+/* An answer made for an identity is its user's alone.  mod_cache of this
+ * server must not store it, whatever CacheStorePrivate or the application's
+ * Cache-Control say (r->no_cache): its quick handler would serve it to
+ * anyone, before authentication.  Nor may a shared cache further on
+ * (Cache-Control: private, in err_headers_out, which a proxied
+ * application's headers do not replace).  mod_cache's own rule for
+ * requests with an Authorization header covers neither a cookie nor a
+ * bearer header that strip=on took out. */
+static void keep_private(request_rec *r)
+{
+    /* a page that includes this one depends on the identity too */
+    for (; r; r = r->main) {
+        r->no_cache = 1;
+        if (!ap_find_token(r->pool, apr_table_get(r->err_headers_out,
+                                                  "Cache-Control"),
+                           "private")) {
+            apr_table_mergen(r->err_headers_out, "Cache-Control", "private");
+        }
+    }
+}
+
+static void vary(request_rec *r, const char *header)
+{
+    if (!ap_find_token(r->pool, apr_table_get(r->err_headers_out, "Vary"),
+                       header)) {
+        apr_table_mergen(r->err_headers_out, "Vary", header);
+    }
+}
+
+/* An optional location answers according to the token, anonymous answers
+ * included: a cache must tell them apart by the headers tokens come in. */
+static void vary_by_token(request_rec *r, const auth_backend_dir_conf *conf)
+{
+    int i;
+
+    for (i = 0; conf->backend_names && i < conf->backend_names->nelts; i++) {
+        const auth_backend *be =
+            backend_find(r, APR_ARRAY_IDX(conf->backend_names, i,
+                                          const char *));
+        if (be) {
+            vary(r, be->transport->ambient ? "Cookie" : "Authorization");
+        }
+    }
+}
+
 int identity_pass(request_rec *r)
 {
     const auth_backend_dir_conf *conf =
@@ -327,9 +374,13 @@ int identity_pass(request_rec *r)
     request_rec *owner = NULL;
     auth_backend_request *st;
 
+    if (conf->optional) {
+        vary_by_token(r, conf);
+    }
     if (!(st = identity_get(r, &owner))) {
         return DECLINED;
     }
+    keep_private(r);
     if (conf->scrub_extra && identity_names_overlap(r, conf)) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
