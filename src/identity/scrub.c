@@ -97,14 +97,22 @@ static const char *overlap(apr_pool_t *p, const char *name, int prefix,
     for (i = 0; names && i < names->nelts; i++) {
         const identity_name *n = &APR_ARRAY_IDX(names, i, identity_name);
 
-        if (n->prefix != prefix
-            && identity_has_prefix(prefix ? n->name : name,
-                                   prefix ? name : n->name)) {
+        if (n->prefix == prefix) {
+            continue;
+        }
+        if (!prefix && identity_has_prefix(name, n->name)) {
             return apr_psprintf(p, "AuthBackendUserHeader %s starts with "
                                 "the claim header prefix %s (%s:%d), so a "
                                 "claim could set it; choose names that do "
-                                "not overlap", prefix ? n->name : name,
-                                prefix ? name : n->name, n->file, n->line);
+                                "not overlap", name, n->name, n->file,
+                                n->line);
+        }
+        if (prefix && identity_has_prefix(n->name, name)) {
+            return apr_psprintf(p, "AuthBackendClaimPrefix headers %s: the "
+                                "AuthBackendUserHeader %s (%s:%d) starts "
+                                "with it, so a claim could set it; choose "
+                                "names that do not overlap", name, n->name,
+                                n->file, n->line);
         }
     }
     return NULL;

@@ -92,6 +92,13 @@ def server(httpd_factory, upstream):
             "AuthBackendClaimPrefix headers X-Ht-\n"
             "AuthBackendPassClaims headers\nRequire valid-user\n")
     h.write("htdocs/ht/bad/env.cgi", CGI, mode=0o755)
+    h.write("htdocs/ht/same/.htaccess",
+            "AuthBackendUserHeader X-Same-User\n"
+            "AuthBackendClaimPrefix headers X-Same-\n")
+    h.write("htdocs/ht/same/env.cgi", CGI, mode=0o755)
+    h.write("htdocs/ht/server/.htaccess",
+            "AuthBackendClaimPrefix headers X_Remote_\n")
+    h.write("htdocs/ht/server/env.cgi", CGI, mode=0o755)
     return h.start()
 
 
@@ -173,6 +180,23 @@ def test_htaccess_prefix_over_a_user_header_is_refused(server):
     log = server.log_since(mark, wait_for="X-Ht-User")
     assert "AuthBackendUserHeader X-Ht-User starts with the claim header " \
         "prefix X-Ht-" in log
+
+
+@pytest.mark.parametrize("path,message", [
+    ("/ht/same/env.cgi", "AuthBackendClaimPrefix headers X-Same-: the "
+     "AuthBackendUserHeader X-Same-User (%s/htdocs/ht/same/.htaccess:1) "
+     "starts with it"),
+    ("/ht/server/env.cgi", "AuthBackendClaimPrefix headers X_Remote_: the "
+     "AuthBackendUserHeader X-Remote-User (%s/conf/httpd.conf:"),
+])
+def test_htaccess_overlap_is_refused_when_read(server, path, message):
+    """Within one .htaccess, or with the server configuration: the file
+    is refused as it is read (500), whether the request has a token or
+    not."""
+    mark = server.log_mark()
+    assert get(server, path, None, SPOOF).status_code == 500
+    log = server.log_since(mark, wait_for="starts with it")
+    assert message % server.root in log, log
 
 
 # ---- item 5: names that collide ----------------------------------------------
