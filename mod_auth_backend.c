@@ -14,6 +14,7 @@
 #include "handler/handler.h"
 #include "identity/identity.h"
 #include "throttle/throttle.h"
+#include "transport/transport.h"
 
 #include "ap_provider.h"
 #include "http_request.h"
@@ -108,6 +109,7 @@ static void register_hooks(apr_pool_t *p)
     static const char *const before_watchdog[] = { "mod_watchdog.c", NULL };
     static const char *const before_dbd[] = { "mod_dbd.c", NULL };
     static const char *const before_rewrite[] = { "mod_rewrite.c", NULL };
+    static const char *const after_core[] = { "core.c", NULL };
 
     builtin_providers_register(p);
     authz_register(p);
@@ -117,6 +119,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_config(user_query_check_config, NULL, NULL,
                          APR_HOOK_MIDDLE);
     ap_hook_check_config(route_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(identity_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(basic_bridge_check_config, NULL, NULL,
                          APR_HOOK_MIDDLE);
     ap_hook_post_config(config_post_config, NULL, before_watchdog,
@@ -132,6 +135,9 @@ static void register_hooks(apr_pool_t *p)
                          AP_AUTH_INTERNAL_PER_CONF);
     /* before mod_rewrite's per-directory rules and mod_headers */
     ap_hook_fixups(fixups, NULL, before_rewrite, APR_HOOK_FIRST);
+    /* right after the core handler that switches to HTTP/2 */
+    ap_hook_handler(transport_upgrade_handler, after_core, NULL,
+                    APR_HOOK_REALLY_FIRST);
     ap_hook_handler(login_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(logout_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(json_insert_error_filter, NULL, NULL,

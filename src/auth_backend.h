@@ -70,6 +70,9 @@ typedef struct {
     const char *env_prefix;               /* AuthBackendClaimPrefix env */
     const char *header_prefix;            /* AuthBackendClaimPrefix headers */
     const char *user_header;              /* AuthBackendUserHeader */
+    /* the user headers and claim prefixes of .htaccess files here and
+     * above, removed from requests (scrub.c): identity_name */
+    const apr_array_header_t *scrub_extra;
     unsigned int optional_set:1;
     unsigned int pass_claims_set:1;
     /* a Require line here reads the user record: load it while
@@ -83,6 +86,8 @@ typedef struct {
 
 typedef struct {
     unsigned int json_errors:1;        /* render this request's errors as JSON */
+    unsigned int strip_deferred:1;     /* token kept for an h2c switch */
+    unsigned int strip_late:1;         /* the switch did not happen */
     const auth_backend *backend;       /* the backend that authenticated */
     const char *claims;                /* its claims (JSON), if any */
     apr_array_header_t *refused;       /* transports whose token was refused */

@@ -297,6 +297,18 @@ def test_columns_in_environment(site):
     assert "AUTH_CLAIM_email" not in env
 
 
+def test_a_column_whose_name_collides_with_a_claim_is_not_passed(site):
+    """A token claim EMAIL and the column email would be one variable:
+    neither is passed (a column of exactly a claim's name is left out, the
+    token's claim wins, as before)."""
+    env = env_of(get(site, "/jwt/env", fastapi_users_token(
+        SECRET, user=VERIFIED, EMAIL="x@evil.example",
+        is_verified="from the token")))
+    assert not [k for k in env if k.lower() == "auth_claim_email"], env
+    assert env["AUTH_CLAIM_is_verified"] == "from the token"
+    assert env["AUTH_CLAIM_is_active"] == "true"
+
+
 def test_record_is_read_per_request(site):
     uid = str(uuid.uuid4())
     site.db.sql('INSERT INTO "user" (id, email, hashed_password, is_active, '
