@@ -304,6 +304,15 @@ def http2_and_broken_requests(run):
                     "-o", "/dev/null", "-w", "%{http_code}",
                     base + "/p/web/index.html") == "200"
         assert t
+    # failed logins over HTTP/2 are logged with "[remote ...]", not
+    # "[client ...]": the fail2ban filter must see them too
+    for i, (base, how) in enumerate(((run.url(""), "--http2-prior-knowledge"),
+                                     (tls, "--http2"))):
+        run.used.add(WRONG[i])
+        assert curl(run, how, "-H", "X-Forwarded-For: 192.0.2.%d" % (20 + i),
+                    "-d", "username=alice&password=" + quote_plus(WRONG[i]),
+                    "-o", "/dev/null", "-w", "%{http_code}",
+                    base + "/login/api") == "400"
     # the client goes away in the middle of its Authorization line
     cut = run.token(fastapi_users_token(SECRET, user="cut-off"))
     with socket.create_connection(("127.0.0.1", run.h.port)) as sock:
