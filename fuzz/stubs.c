@@ -789,3 +789,62 @@ AP_DECLARE(apr_status_t) ap_mpm_query(int query_code, int *result)
     *result = 1;
     return APR_SUCCESS;
 }
+
+/* ---- tokens and protocols (identity.c, upgrade.c) ------------------------ */
+
+/* httpd's rule: TOK is one of LINE's comma- or space-separated tokens,
+ * compared without case. */
+AP_DECLARE(int) ap_find_token(apr_pool_t *p, const char *line,
+                              const char *tok)
+{
+    apr_size_t n = strlen(tok);
+
+    (void)p;
+    while (line && *line) {
+        while (*line == ',' || *line == ' ' || *line == '\t') {
+            line++;
+        }
+        if (!strncasecmp(line, tok, n)
+            && (!line[n] || strchr(", \t;", line[n]))) {
+            return 1;
+        }
+        while (*line && *line != ',') {
+            line++;
+        }
+    }
+    return 0;
+}
+
+AP_DECLARE(const char *) ap_parse_token_list_strict(apr_pool_t *p,
+                                                    const char *tok,
+                                                    apr_array_header_t **tokens,
+                                                    int skip_invalid)
+{
+    char *copy = apr_pstrdup(p, tok), *last, *t;
+
+    (void)skip_invalid;
+    *tokens = apr_array_make(p, 2, sizeof(const char *));
+    for (t = apr_strtok(copy, ", \t", &last); t;
+         t = apr_strtok(NULL, ", \t", &last)) {
+        APR_ARRAY_PUSH(*tokens, const char *) = t;
+    }
+    return NULL;
+}
+
+/* No protocol module here: nothing is ever switched to. */
+AP_DECLARE(const char *) ap_select_protocol(conn_rec *c, request_rec *r,
+                                            server_rec *s,
+                                            const apr_array_header_t *choices)
+{
+    (void)c;
+    (void)r;
+    (void)s;
+    (void)choices;
+    return NULL;
+}
+
+AP_DECLARE(const char *) ap_get_protocol(conn_rec *c)
+{
+    (void)c;
+    return "http/1.1";
+}
