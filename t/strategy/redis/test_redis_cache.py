@@ -493,3 +493,10 @@ def test_a_delete_elsewhere_is_refused_within_cache_lag(node2, redis_k):
         assert gets(redis_k) == before + 10     # never from the cache
         app.delete(PREFIX + tight)
         assert c.get("tight", tight).status_code == 401, trial
+
+
+def test_tokens_never_reach_the_log_of_two_children(node2):
+    log = node2.error_log()
+    assert "token found in the cache" in log
+    assert not [t for t in ISSUED if t in log]
+    assert PREFIX not in log and ACL_PW not in log
