@@ -62,9 +62,10 @@ static const command_rec auth_backend_cmds[] = {
                     OR_AUTHCFG,
                     "other origins (scheme://host[:port]) allowed to send "
                     "unsafe requests with a cookie"),
-    AP_INIT_TAKE1("AuthBackendUserQuery", cmd_user_query, NULL, ACCESS_CONF,
-                  "SQL that loads the user record, with one parameter (the "
-                  "user id), through mod_dbd; in a location or <AuthBackend>"),
+    AP_INIT_TAKE12("AuthBackendUserQuery", cmd_user_query, NULL, ACCESS_CONF,
+                   "SQL that loads the user record, with one parameter (the "
+                   "user id), through mod_dbd, and optionally timeout=MS "
+                   "(PostgreSQL); in a location or <AuthBackend>"),
     AP_INIT_FLAG("AuthBackendOptional", cmd_optional, NULL, OR_AUTHCFG,
                  "On: a valid token authenticates requests that no Require "
                  "line needs a user for; without one they go on anonymously"),

@@ -31,7 +31,8 @@ enum {
 
 typedef struct user_query user_query;
 
-const char *cmd_user_query(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *cmd_user_query(cmd_parms *cmd, void *mconfig, const char *arg,
+                           const char *opt);
 int user_query_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp, server_rec *s);
 /* The query that applies to R's identity from backend BE, or NULL. */
