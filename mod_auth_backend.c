@@ -14,6 +14,7 @@
 #include "handler/handler.h"
 #include "identity/identity.h"
 #include "throttle/throttle.h"
+#include "transport/transport.h"
 
 #include "ap_provider.h"
 #include "http_request.h"
@@ -61,9 +62,10 @@ static const command_rec auth_backend_cmds[] = {
                     OR_AUTHCFG,
                     "other origins (scheme://host[:port]) allowed to send "
                     "unsafe requests with a cookie"),
-    AP_INIT_TAKE1("AuthBackendUserQuery", cmd_user_query, NULL, ACCESS_CONF,
-                  "SQL that loads the user record, with one parameter (the "
-                  "user id), through mod_dbd; in a location or <AuthBackend>"),
+    AP_INIT_TAKE12("AuthBackendUserQuery", cmd_user_query, NULL, ACCESS_CONF,
+                   "SQL that loads the user record, with one parameter (the "
+                   "user id), through mod_dbd, and optionally timeout=MS "
+                   "(PostgreSQL); in a location or <AuthBackend>"),
     AP_INIT_FLAG("AuthBackendOptional", cmd_optional, NULL, OR_AUTHCFG,
                  "On: a valid token authenticates requests that no Require "
                  "line needs a user for; without one they go on anonymously"),
@@ -108,6 +110,7 @@ static void register_hooks(apr_pool_t *p)
     static const char *const before_watchdog[] = { "mod_watchdog.c", NULL };
     static const char *const before_dbd[] = { "mod_dbd.c", NULL };
     static const char *const before_rewrite[] = { "mod_rewrite.c", NULL };
+    static const char *const after_core[] = { "core.c", NULL };
 
     builtin_providers_register(p);
     authz_register(p);
@@ -117,9 +120,12 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_config(user_query_check_config, NULL, NULL,
                          APR_HOOK_MIDDLE);
     ap_hook_check_config(route_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(identity_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(basic_bridge_check_config, NULL, NULL,
                          APR_HOOK_MIDDLE);
     ap_hook_post_config(config_post_config, NULL, before_watchdog,
+                        APR_HOOK_MIDDLE);
+    ap_hook_post_config(login_timing_post_config, NULL, NULL,
                         APR_HOOK_MIDDLE);
     ap_hook_child_init(config_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_check_authn(authn_check, NULL, NULL, APR_HOOK_MIDDLE,
@@ -130,6 +136,9 @@ static void register_hooks(apr_pool_t *p)
                          AP_AUTH_INTERNAL_PER_CONF);
     /* before mod_rewrite's per-directory rules and mod_headers */
     ap_hook_fixups(fixups, NULL, before_rewrite, APR_HOOK_FIRST);
+    /* right after the core handler that switches to HTTP/2 */
+    ap_hook_handler(transport_upgrade_handler, after_core, NULL,
+                    APR_HOOK_REALLY_FIRST);
     ap_hook_handler(login_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(logout_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(json_insert_error_filter, NULL, NULL,

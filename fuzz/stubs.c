@@ -673,6 +673,30 @@ AP_DECLARE(int) ap_state_query(int query_code)
     return 0;
 }
 
+/* login_timing.c reads password files at startup */
+AP_DECLARE(apr_status_t) ap_pcfg_openfile(ap_configfile_t **ret_cfg,
+                                          apr_pool_t *p, const char *name)
+{
+    (void)ret_cfg; (void)p; (void)name;
+    not_reached(__func__);
+    return APR_EGENERAL;
+}
+
+AP_DECLARE(apr_status_t) ap_cfg_getline(char *buf, apr_size_t bufsize,
+                                        ap_configfile_t *cfp)
+{
+    (void)buf; (void)bufsize; (void)cfp;
+    not_reached(__func__);
+    return APR_EGENERAL;
+}
+
+AP_DECLARE(int) ap_cfg_closefile(ap_configfile_t *cfp)
+{
+    (void)cfp;
+    not_reached(__func__);
+    return 0;
+}
+
 /* Since the throttle, the audit log and the Basic bridge landed, the
  * module's objects also name these; no fuzzed path reaches them. */
 
@@ -764,4 +788,63 @@ AP_DECLARE(apr_status_t) ap_mpm_query(int query_code, int *result)
     (void)query_code;
     *result = 1;
     return APR_SUCCESS;
+}
+
+/* ---- tokens and protocols (identity.c, upgrade.c) ------------------------ */
+
+/* httpd's rule: TOK is one of LINE's comma- or space-separated tokens,
+ * compared without case. */
+AP_DECLARE(int) ap_find_token(apr_pool_t *p, const char *line,
+                              const char *tok)
+{
+    apr_size_t n = strlen(tok);
+
+    (void)p;
+    while (line && *line) {
+        while (*line == ',' || *line == ' ' || *line == '\t') {
+            line++;
+        }
+        if (!strncasecmp(line, tok, n)
+            && (!line[n] || strchr(", \t;", line[n]))) {
+            return 1;
+        }
+        while (*line && *line != ',') {
+            line++;
+        }
+    }
+    return 0;
+}
+
+AP_DECLARE(const char *) ap_parse_token_list_strict(apr_pool_t *p,
+                                                    const char *tok,
+                                                    apr_array_header_t **tokens,
+                                                    int skip_invalid)
+{
+    char *copy = apr_pstrdup(p, tok), *last, *t;
+
+    (void)skip_invalid;
+    *tokens = apr_array_make(p, 2, sizeof(const char *));
+    for (t = apr_strtok(copy, ", \t", &last); t;
+         t = apr_strtok(NULL, ", \t", &last)) {
+        APR_ARRAY_PUSH(*tokens, const char *) = t;
+    }
+    return NULL;
+}
+
+/* No protocol module here: nothing is ever switched to. */
+AP_DECLARE(const char *) ap_select_protocol(conn_rec *c, request_rec *r,
+                                            server_rec *s,
+                                            const apr_array_header_t *choices)
+{
+    (void)c;
+    (void)r;
+    (void)s;
+    (void)choices;
+    return NULL;
+}
+
+AP_DECLARE(const char *) ap_get_protocol(conn_rec *c)
+{
+    (void)c;
+    return "http/1.1";
 }

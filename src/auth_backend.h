@@ -70,6 +70,9 @@ typedef struct {
     const char *env_prefix;               /* AuthBackendClaimPrefix env */
     const char *header_prefix;            /* AuthBackendClaimPrefix headers */
     const char *user_header;              /* AuthBackendUserHeader */
+    /* the user headers and claim prefixes of .htaccess files here and
+     * above, removed from requests (scrub.c): identity_name */
+    const apr_array_header_t *scrub_extra;
     unsigned int optional_set:1;
     unsigned int pass_claims_set:1;
     /* a Require line here reads the user record: load it while
@@ -83,6 +86,8 @@ typedef struct {
 
 typedef struct {
     unsigned int json_errors:1;        /* render this request's errors as JSON */
+    unsigned int strip_deferred:1;     /* token kept for an h2c switch */
+    unsigned int strip_late:1;         /* the switch did not happen */
     const auth_backend *backend;       /* the backend that authenticated */
     const char *claims;                /* its claims (JSON), if any */
     apr_array_header_t *refused;       /* transports whose token was refused */
@@ -110,6 +115,19 @@ request_rec *request_initial(request_rec *r);
 /* The identity of R that this module established (in R, or in the request
  * R was derived from, whose request is returned in *OWNER), or NULL. */
 auth_backend_request *identity_get(request_rec *r, request_rec **owner);
+
+/* What one connection's requests remember between them, in the module's
+ * slot of conn_config: each memo is made, in the connection's pool, by the
+ * file that uses it.  A connection's requests run one after another on
+ * one thread at a time, so a memo needs no lock; none for an HTTP/2
+ * stream (NULL), whose requests share the main connection between
+ * threads. */
+typedef struct {
+    struct cookie_memo *cookie;             /* transport/cookie_memo.c */
+    struct jose_header_memo *jws_header;    /* strategy/jwt/jose_jws.c */
+} connection_memos;
+
+connection_memos *connection_memos_get(conn_rec *c);
 
 /* ---- backend lookup (common/backend.c) ---------------------------------- */
 

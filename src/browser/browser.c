@@ -124,6 +124,40 @@ static int is_local_path(const char *s, int raw)
     return 1;
 }
 
+/* Does path S still begin with a single "/" once a browser has removed
+ * its dot segments (RFC 3986 §5.2.4; the URL Standard does the same)?
+ * "/.//evil" and "/a/..//evil" become "//evil", which a later step (an
+ * application reading location.pathname, a proxy) takes for a host.  The
+ * query and fragment are left alone, as browsers do. */
+static int dots_keep_local(apr_pool_t *p, const char *s)
+{
+    apr_size_t len = strcspn(s, "?#");
+    char *in = apr_pstrmemdup(p, s, len), *seg;
+    apr_array_header_t *kept = apr_array_make(p, 8, sizeof(char *));
+    int trailing = 0;
+
+    /* in[0] is '/': every segment follows a '/' */
+    for (seg = in + 1; seg;) {
+        char *slash = strchr(seg, '/');
+
+        if (slash) {
+            *slash = '\0';
+        }
+        trailing = 1;
+        if (!strcmp(seg, "..")) {
+            apr_array_pop(kept);        /* NULL at the root: stays there */
+        }
+        else if (strcmp(seg, ".")) {
+            *(char **)apr_array_push(kept) = seg;
+            trailing = 0;
+        }
+        seg = slash ? slash + 1 : NULL;
+    }
+    /* "//...": an empty first segment with anything after it */
+    return !kept->nelts || **(char **)kept->elts
+           || (kept->nelts == 1 && !trailing);
+}
+
 /* S with the printable characters RFC 3986 allows nowhere in a URI
  * percent-encoded: the path goes into a Location header, which must not
  * carry markup or quotes as the client wrote them ("/<script>"). */
@@ -161,14 +195,16 @@ const char *browser_local_path(apr_pool_t *p, const char *next)
     char *decoded;
     int i;
 
-    if (!next || strlen(next) > MAX_LOCAL_PATH || !is_local_path(next, 1)) {
+    if (!next || strlen(next) > MAX_LOCAL_PATH || !is_local_path(next, 1)
+        || !dots_keep_local(p, next)) {
         return NULL;
     }
     decoded = apr_pstrdup(p, next);
     for (i = 0; i < MAX_DECODINGS && ap_strchr(decoded, '%'); i++) {
-        /* refuses malformed escapes and %00 */
+        /* refuses malformed escapes and %00; a browser reads "%2e" as a
+         * dot in a dot segment, so the decoded forms are resolved too */
         if (ap_unescape_url_keep2f(decoded, 1) != OK
-            || !is_local_path(decoded, 0)) {
+            || !is_local_path(decoded, 0) || !dots_keep_local(p, decoded)) {
             return NULL;
         }
     }
@@ -243,12 +279,17 @@ const char *origin_normalize(apr_pool_t *p, const char *url, int bare)
     char *scheme, *host;
     apr_port_t port;
 
-    if (!url || apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.scheme
-        || !u.hostname || !*u.hostname || !u.hostinfo) {
+    /* Where apr_uri_parse() and a browser (the URL Standard) read a URL
+     * differently, it is no origin: a browser takes a backslash for "/"
+     * (so "http://evil\\@good/" is evil's), drops tabs and newlines, and
+     * never sends userinfo in an Origin or a Referer. */
+    if (!url || url[strcspn(url, "\\\t\r\n ")]
+        || apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.scheme
+        || !u.hostname || !*u.hostname || !u.hostinfo || u.user
+        || u.password || ap_strchr_c(u.hostinfo, '@')) {
         return NULL;
     }
-    if (bare && ((u.path && *u.path) || u.query || u.fragment || u.user
-                 || u.password)) {
+    if (bare && ((u.path && *u.path) || u.query || u.fragment)) {
         return NULL;
     }
     scheme = apr_pstrdup(p, u.scheme);

@@ -9,6 +9,7 @@
 #define AUTH_BACKEND_COMMON_H
 
 #include "auth_backend.h"
+#include "common/b64url.h"
 
 #define AUTH_BACKEND_JSON_FILTER     "AUTH_BACKEND_JSON"
 
@@ -60,15 +61,6 @@ int token_is_b64token(const char *s, apr_size_t len);
 int token_is_opaque(const char *s);
 /* 32 bytes from the OS CSPRNG, base64url without padding. */
 apr_status_t token_generate_opaque(apr_pool_t *p, const char **token);
-/* Strict base64url decoding: no padding, no foreign characters, no
- * non-zero spare bits.  Returns the decoded length or -1; *out is
- * NUL-terminated. */
-apr_ssize_t b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
-                          unsigned char **out);
-/* base64url without padding. */
-const char *b64url_encode(apr_pool_t *p, const unsigned char *in,
-                          apr_size_t len);
-
 /* ---- verified-token cache (token_cache.c) ------------------------------- */
 
 /* Longer tokens are not cached: an entry holds the token and its claims. */

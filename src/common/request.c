@@ -2,7 +2,7 @@
  *
  * request.c — per-request state, kept in r->request_config (never as
  * pointers in r->notes) and allocated from r->pool, so it lives exactly as
- * long as the request.
+ * long as the request; and per-connection memos, in c->conn_config.
  */
 
 #include "auth_backend.h"
@@ -83,4 +83,18 @@ auth_backend_request *identity_get(request_rec *r, request_rec **owner)
         }
     }
     return NULL;
+}
+
+connection_memos *connection_memos_get(conn_rec *c)
+{
+    connection_memos *m;
+
+    if (c->master) {
+        return NULL;
+    }
+    if (!(m = ap_get_module_config(c->conn_config, &auth_backend_module))) {
+        m = apr_pcalloc(c->pool, sizeof(*m));
+        ap_set_module_config(c->conn_config, &auth_backend_module, m);
+    }
+    return m;
 }

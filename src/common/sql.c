@@ -40,6 +40,38 @@ void sql_close(server_rec *s, ap_dbd_t *dbd)
     close_fn(s, dbd);
 }
 
+int sql_connect(sql_call *x, server_rec *s)
+{
+    apr_time_t start;
+
+    x->dbd = NULL;
+    if (!sql_guard_allow(x)) {
+        sql_log(x, APLOG_ERR, "the database did not answer in time a moment "
+                "ago (see above): until it answers again, one request at a "
+                "time tries it and the others fail at once");
+        return -1;
+    }
+    if (!sql_guard_enter(x)) {
+        sql_guard_done(x, 0);
+        sql_log(x, APLOG_ERR, apr_psprintf(x->pool, "no connection to the "
+                "database within %" APR_TIME_T_FMT " ms: another request is "
+                "still waiting for one (a database that does not answer, or "
+                "more requests at once than DBDMax)",
+                apr_time_as_msec(x->timeout)));
+        return -1;
+    }
+    start = apr_time_now();
+    x->dbd = sql_open(x->pool, s);
+    sql_guard_leave(x);
+    if (!x->dbd) {
+        /* refused at once is an outage mod_dbd retries by itself; slow is
+         * a connect_timeout, which would hold every worker */
+        sql_guard_done(x, apr_time_now() - start >= SQL_SLOW_OPEN);
+        return 0;
+    }
+    return 1;
+}
+
 /* ---- configuration ----------------------------------------------------------- */
 
 /* Counts the parameters of an apr_dbd statement the way apr_dbd_prepare()
@@ -164,38 +196,106 @@ static int reprepare(sql_call *x, const char **error)
     return 1;
 }
 
-sql_result sql_run(sql_call *x, const char **args, apr_dbd_results_t **res,
+/* The apr_dbd results of a random-access select, as sql_rows. */
+static int rows_from_dbd(sql_call *x, apr_dbd_results_t *res, sql_rows *rows)
+{
+    const apr_dbd_driver_t *driver = x->dbd->driver;
+    apr_dbd_row_t *row = NULL;
+    int i;
+
+    rows->nrows = apr_dbd_num_tuples(driver, res);
+    rows->ncols = apr_dbd_num_cols(driver, res);
+    if (rows->nrows < 0 || rows->ncols < 0) {
+        return -1;
+    }
+    rows->names = apr_pcalloc(x->pool, sizeof(char *) * (rows->ncols + 1));
+    rows->first = apr_pcalloc(x->pool, sizeof(char *) * (rows->ncols + 1));
+    if (rows->nrows > 0
+        && apr_dbd_get_row(driver, x->pool, res, &row, 1) != 0) {
+        return -1;
+    }
+    for (i = 0; i < rows->ncols; i++) {
+        const char *name = apr_dbd_get_name(driver, res, i);
+        const char *v = row ? apr_dbd_get_entry(driver, row, i) : NULL;
+
+        rows->names[i] = name ? apr_pstrdup(x->pool, name) : NULL;
+        rows->first[i] = v ? apr_pstrdup(x->pool, v) : NULL;
+    }
+    return 0;
+}
+
+/* One attempt through apr_dbd: 0, or the driver's error in *MSG. */
+static int run_dbd(sql_call *x, apr_dbd_prepared_t *stmt, const char **args,
+                   sql_rows *rows, int *nrows, const char **msg)
+{
+    const apr_dbd_driver_t *driver = x->dbd->driver;
+    apr_dbd_results_t *res = NULL;
+    int rv;
+
+    if (rows) {
+        rv = apr_dbd_pselect(driver, x->pool, x->dbd->handle, &res, stmt,
+                             1 /* random access */, 0, args);
+        if (rv == 0 && rows_from_dbd(x, res, rows)) {
+            *msg = "cannot read the rows it returned";
+            return -1;
+        }
+    }
+    else {
+        rv = apr_dbd_pquery(driver, x->pool, x->dbd->handle, nrows, stmt, 0,
+                            args);
+    }
+    if (rv) {
+        *msg = sql_driver_error(x->pool, driver, x->dbd->handle, rv);
+    }
+    return rv ? -1 : 0;
+}
+
+sql_result sql_run(sql_call *x, const char **args, sql_rows *rows,
                    int *nrows)
 {
     const apr_dbd_driver_t *driver = x->dbd->driver;
+    /* libpq alone would wait for the server without bound */
+    int bounded = x->timeout > 0 && !strcmp(apr_dbd_name(driver), "pgsql");
     const char *msg = NULL;
-    int attempt, rv;
+    int attempt;
 
     for (attempt = 0; attempt < 2; attempt++) {
         apr_dbd_prepared_t *stmt = apr_hash_get(x->dbd->prepared, x->label,
                                                 APR_HASH_KEY_STRING);
+        sql_pg_status st;
+
         if (!stmt) {
+            sql_guard_done(x, 0);
             sql_log(x, APLOG_ERR, apr_psprintf(x->pool, "%s is not prepared "
                     "on this connection", x->what));
             return SQL_NOT_PREPARED;
         }
-        if (res) {
-            *res = NULL;
-            rv = apr_dbd_pselect(driver, x->pool, x->dbd->handle, res, stmt,
-                                 1 /* random access */, 0, args);
+        if (!bounded) {
+            if (!run_dbd(x, stmt, args, rows, nrows, &msg)) {
+                sql_guard_done(x, 0);
+                return SQL_OK;
+            }
         }
-        else {
-            rv = apr_dbd_pquery(driver, x->pool, x->dbd->handle, nrows, stmt,
-                                0, args);
-        }
-        if (rv == 0) {
+        else if ((st = sql_pgsql_run(x, args, rows, nrows, &msg))
+                 == SQL_PG_OK) {
+            sql_guard_done(x, 0);
             return SQL_OK;
         }
-        msg = sql_driver_error(x->pool, driver, x->dbd->handle, rv);
+        else if (st == SQL_PG_FAILED) {
+            /* preparing it again would wait behind the same lock */
+            break;
+        }
+        else if (st == SQL_PG_TIMEOUT) {
+            sql_guard_done(x, 1);
+            sql_log(x, APLOG_ERR, apr_psprintf(x->pool, "the %s database "
+                    "failed %s: %s", apr_dbd_name(driver), x->what, msg));
+            return SQL_FAILED;  /* no time left for another attempt */
+        }
         if (attempt || !reprepare(x, &msg)) {
             break;
         }
     }
+    sql_guard_done(x, 0);         /* it answered, if with an error */
     sql_log(x, APLOG_ERR, apr_psprintf(x->pool, "the %s database failed %s: "
             "%s", apr_dbd_name(driver), x->what, msg));
     return SQL_FAILED;

@@ -53,7 +53,7 @@ void *config_merge_dir(apr_pool_t *p, void *basev, void *addv)
                                                  : base->logout_redirect;
     conf->trusted_origins = add->trusted_origins ? add->trusted_origins
                                                  : base->trusted_origins;
-    authz_config_merge(conf, base, add);
+    authz_config_merge(p, conf, base, add);
     throttle_merge(conf, base, add);
     return conf;
 }

@@ -23,4 +23,15 @@ apr_status_t login_body_limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                      apr_read_type_e block,
                                      apr_off_t readbytes);
 
+/* ---- timing of unknown users (login_timing.c) ----------------------------- */
+
+/* Learns what a password check costs (shared by every process and kept
+ * across restarts), from the password files if nothing was learned yet. */
+int login_timing_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s);
+/* After a check that took ELAPSED and answered RES: an unknown user is
+ * kept until a check of an existing one would have ended; an existing
+ * one's check is learned. */
+void login_equalize_timing(authn_status res, apr_time_t elapsed);
+
 #endif /* AUTH_BACKEND_HANDLER_H */

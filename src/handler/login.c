@@ -18,20 +18,11 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "ap_provider.h"
-#include "apr_atomic.h"
 #include "apr_lib.h"
 #include "apr_strings.h"
 #include "util_filter.h"
 
 #include <jansson.h>
-
-/* How long checking the password of an existing user takes in this
- * process (a moving average, in microseconds).  An unknown user is answered
- * no sooner, so that timing does not tell which users exist: most authn
- * providers return at once for a user they do not know. */
-static apr_uint32_t existing_user_usec;
-
-#define MAX_PAD_USEC (2 * APR_USEC_PER_SEC)
 
 typedef struct {
     apr_off_t remaining;
@@ -310,27 +301,6 @@ static authn_status check_password(request_rec *r,
     return res;
 }
 
-/* Keeps "unknown user" and "wrong password" equally slow (see
- * existing_user_usec). */
-static void equalize_timing(authn_status res, apr_time_t elapsed)
-{
-    apr_uint32_t avg = apr_atomic_read32(&existing_user_usec);
-
-    if (elapsed > MAX_PAD_USEC) {
-        elapsed = MAX_PAD_USEC;
-    }
-    if (res == AUTH_USER_NOT_FOUND) {
-        if ((apr_time_t)avg > elapsed) {
-            apr_sleep(avg - elapsed);
-        }
-    }
-    else if (res == AUTH_GRANTED || res == AUTH_DENIED) {
-        apr_atomic_set32(&existing_user_usec,
-                         avg ? (apr_uint32_t)(((apr_time_t)avg * 7 + elapsed) / 8)
-                             : (apr_uint32_t)elapsed);
-    }
-}
-
 /* The steps of a login answer GO_ON, or the answer to send: a refusal
  * that wrote its JSON body is OK, so OK cannot mean "go on". */
 #define GO_ON DECLINED
@@ -443,7 +413,7 @@ static int login_check_user(request_rec *r, const auth_backend_dir_conf *conf,
     }
     started = apr_time_now();
     res = check_password(r, conf, user, fields[FIELD_PASSWORD].value);
-    equalize_timing(res, apr_time_now() - started);
+    login_equalize_timing(res, apr_time_now() - started);
     throttle_settle(r, ticket, res);
 
     if (res == AUTH_USER_NOT_FOUND || res == AUTH_DENIED) {

@@ -5,13 +5,10 @@
  * with AuthBackendPassClaims, AUTH_CLAIM_*), a proxied application reads
  * request headers (X-Auth-Claim-*, AuthBackendUserHeader).
  *
- * A header is only worth something if the client cannot send it: headers
- * with the claim prefix and the user header are removed from every request
- * before anything reads them (header_parser, and again in fixups for
- * subrequests, which skip header_parser), whether it authenticates, fails
- * to, or is not protected at all.  '-' and '_' count as the same
- * character, since CGI, WSGI and many proxies map both to '_'
- * (mod_auth_openidc#222 was a spoofed claim header that reached the app).
+ * Headers a client sent under these names are removed first (scrub.c).
+ * Claims whose names are the same for the application ("role", "ROLE",
+ * "r_le" and "r-le") are not passed at all: one silently overwriting
+ * another would show the application what no Require line saw.
  */
 
 #include "identity/identity.h"
@@ -26,20 +23,6 @@
 
 /* ---- configuration ---------------------------------------------------------- */
 
-/* NAME starts with PREFIX: case-insensitive, '-' and '_' alike. */
-static int has_prefix(const char *name, const char *prefix)
-{
-    for (; *prefix; prefix++, name++) {
-        int a = *name == '_' ? '-' : apr_tolower(*name);
-        int b = *prefix == '_' ? '-' : apr_tolower(*prefix);
-
-        if (a != b) {
-            return 0;           /* also at the end of NAME */
-        }
-    }
-    return 1;
-}
-
 /* Headers that HTTP, authentication and cookies need: never removed. */
 static const char *protected_header(const char *prefix, int exact)
 {
@@ -51,7 +34,7 @@ static const char *protected_header(const char *prefix, int exact)
     unsigned int i;
 
     for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (has_prefix(names[i], prefix)
+        if (identity_has_prefix(names[i], prefix)
             && (!exact || strlen(names[i]) == strlen(prefix))) {
             return names[i];
         }
@@ -59,7 +42,7 @@ static const char *protected_header(const char *prefix, int exact)
     return NULL;
 }
 
-void authz_config_merge(auth_backend_dir_conf *conf,
+void authz_config_merge(apr_pool_t *p, auth_backend_dir_conf *conf,
                         const auth_backend_dir_conf *base,
                         const auth_backend_dir_conf *add)
 {
@@ -75,6 +58,8 @@ void authz_config_merge(auth_backend_dir_conf *conf,
     conf->user_header = add->user_header ? add->user_header
                                          : base->user_header;
     conf->record_rules = add->record_rules || base->record_rules;
+    conf->scrub_extra = identity_names_merge(p, base->scrub_extra,
+                                             add->scrub_extra);
 }
 
 static const char *not_in_section(cmd_parms *cmd, const void *mconfig)
@@ -151,6 +136,9 @@ const char *cmd_claim_prefix(cmd_parms *cmd, void *mconfig, const char *kind,
                                 "requests, and %s would be one of them",
                                 protected_header(prefix, 0));
         }
+        if ((err = identity_name_add(cmd, conf, prefix, 1))) {
+            return err;
+        }
         conf->header_prefix = prefix;
     }
     else {
@@ -176,75 +164,19 @@ const char *cmd_user_header(cmd_parms *cmd, void *mconfig, const char *arg)
                             "header of the request itself; choose a name of "
                             "your own, e.g. X-Remote-User", arg);
     }
+    if ((err = identity_name_add(cmd, conf, arg, 0))) {
+        return err;
+    }
     conf->user_header = arg;
     return NULL;
 }
 
-/* ---- scrubbing ----------------------------------------------------------------- */
+/* ---- passing the identity on ------------------------------------------------ */
 
 static const char *header_prefix(const auth_backend_dir_conf *conf)
 {
     return conf->header_prefix ? conf->header_prefix : DEFAULT_HEADER_PREFIX;
 }
-
-void identity_scrub(request_rec *r)
-{
-    const auth_backend_dir_conf *conf =
-        ap_get_module_config(r->per_dir_config, &auth_backend_module);
-    const char *prefix = header_prefix(conf);
-    const char *uh = conf->user_header;
-    const apr_array_header_t *elts = apr_table_elts(r->headers_in);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)elts->elts;
-    apr_array_header_t *doomed = NULL;
-    int i;
-
-    for (i = 0; i < elts->nelts; i++) {
-        const char *k = e[i].key;
-
-        /* the default prefix too: a location with its own prefix may
-         * pass to the application that reads the default one */
-        if (k && (has_prefix(k, prefix) || has_prefix(k, DEFAULT_HEADER_PREFIX)
-                  || (uh && has_prefix(k, uh)
-                      && strlen(k) == strlen(uh)))) {
-            if (!doomed) {
-                doomed = apr_array_make(r->pool, 2, sizeof(const char *));
-            }
-            APR_ARRAY_PUSH(doomed, const char *) = k;
-        }
-    }
-    if (!doomed) {
-        return;
-    }
-    /* from the client on the first pass; later ones see this module's
-     * own headers of the request they derive from */
-    ap_log_rerror(APLOG_MARK, r->main || r->prev ? APLOG_TRACE1 : APLOG_INFO,
-                  0, r, "removed %d request header%s (%s%s): identity "
-                  "headers come from this server only", doomed->nelts,
-                  doomed->nelts > 1 ? "s" : "",
-                  APR_ARRAY_IDX(doomed, 0, const char *),
-                  doomed->nelts > 1 ? ", ..." : "");
-    for (i = 0; i < doomed->nelts; i++) {
-        apr_table_unset(r->headers_in, APR_ARRAY_IDX(doomed, i, const char *));
-    }
-}
-
-int identity_header_parser(request_rec *r)
-{
-    identity_scrub(r);
-    return DECLINED;
-}
-
-/* Subrequests skip header_parser; their location may have its own
- * prefix. */
-int identity_check_access(request_rec *r)
-{
-    if (r->main) {
-        identity_scrub(r);
-    }
-    return DECLINED;
-}
-
-/* ---- passing the identity on ------------------------------------------------ */
 
 /* VALUE without control characters, or NULL when it is too long. */
 static const char *clean_value(apr_pool_t *p, const char *value)
@@ -299,8 +231,65 @@ static void pass_claim(request_rec *r, const auth_backend_dir_conf *conf,
                                 : DEFAULT_ENV_PREFIX, name, 0), v);
     }
     if (conf->pass_claims & PASS_HEADERS) {
-        apr_table_setn(r->headers_in,
-                       var_name(r->pool, header_prefix(conf), name, 1), v);
+        const char *h = var_name(r->pool, header_prefix(conf), name, 1);
+
+        /* the configuration refuses the overlap; never overwrite it */
+        if (!conf->user_header || strlen(h) != strlen(conf->user_header)
+            || !identity_has_prefix(h, conf->user_header)) {
+            apr_table_setn(r->headers_in, h, v);
+        }
+    }
+}
+
+/* A claim on its way to the application. */
+typedef struct {
+    const char *name;
+    json_t *value;
+    const char *key;            /* NAME as the application sees it */
+    int collides;
+} claim_out;
+
+/* What var_name() makes of NAME, in one case: the same for a header and
+ * for an environment variable (the tables are case-insensitive, and CGI
+ * and WSGI turn '-' into '_'). */
+static const char *claim_key(apr_pool_t *p, const char *name)
+{
+    char *k = apr_pstrdup(p, name), *c;
+
+    for (c = k; *c; c++) {
+        *c = apr_isalnum(*c) ? apr_tolower(*c) : '-';
+    }
+    return k;
+}
+
+static void claims_collect(request_rec *r, apr_array_header_t *out,
+                           apr_hash_t *keys, json_t *obj, json_t *skip)
+{
+    const char *name;
+    json_t *value;
+
+    json_object_foreach(obj, name, value) {
+        claim_out *c, *other;
+
+        if (skip && json_object_get(skip, name)) {
+            continue;           /* the token's claim wins over the record */
+        }
+        c = apr_palloc(r->pool, sizeof(*c));
+        APR_ARRAY_PUSH(out, claim_out *) = c;
+        c->name = name;
+        c->value = value;
+        c->key = claim_key(r->pool, name);
+        c->collides = 0;
+        /* never let the later one overwrite the earlier: pass neither */
+        if ((other = apr_hash_get(keys, c->key, APR_HASH_KEY_STRING))) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "claims %s and %s "
+                          "are not passed to the application: their names "
+                          "are the same there", other->name, name);
+            other->collides = c->collides = 1;
+        }
+        else {
+            apr_hash_set(keys, c->key, APR_HASH_KEY_STRING, c);
+        }
     }
 }
 
@@ -308,24 +297,74 @@ static void pass_claim(request_rec *r, const auth_backend_dir_conf *conf,
 static int pass_claims(request_rec *r, const auth_backend_dir_conf *conf,
                        request_rec *owner, auth_backend_request *st)
 {
-    json_t *token = claims_token(owner, st), *value;
-    const char *name;
+    json_t *token = claims_token(owner, st);
+    apr_array_header_t *out = apr_array_make(r->pool, 16, sizeof(claim_out *));
+    apr_hash_t *keys = apr_hash_make(r->pool);
+    int i, rs = OK;
 
-    json_object_foreach(token, name, value) {
-        pass_claim(r, conf, name, value);
+    claims_collect(r, out, keys, token, NULL);
+    if (user_query_for(r, st->backend)) {
+        if (user_record(r, owner, st) == RECORD_FOUND) {
+            claims_collect(r, out, keys, st->record, token);
+        }
+        /* no such user: the token's claims only */
+        rs = record_http_status(r, st->record_status);
     }
-    if (!user_query_for(r, st->backend)) {
-        return OK;
-    }
-    if (user_record(r, owner, st) == RECORD_FOUND) {
-        json_object_foreach(st->record, name, value) {
-            if (!json_object_get(token, name)) {
-                pass_claim(r, conf, name, value);
-            }
+    for (i = 0; i < out->nelts; i++) {
+        const claim_out *c = APR_ARRAY_IDX(out, i, claim_out *);
+
+        if (!c->collides) {
+            pass_claim(r, conf, c->name, c->value);
         }
     }
-    /* no such user: the token's claims only */
-    return record_http_status(r, st->record_status);
+    return rs;
+}
+
+/* ---- shared caches ------------------------------------------------------------ */
+
+/* An answer made for an identity is its user's alone.  mod_cache of this
+ * server must not store it, whatever CacheStorePrivate or the application's
+ * Cache-Control say (r->no_cache): its quick handler would serve it to
+ * anyone, before authentication.  Nor may a shared cache further on
+ * (Cache-Control: private, in err_headers_out, which a proxied
+ * application's headers do not replace).  mod_cache's own rule for
+ * requests with an Authorization header covers neither a cookie nor a
+ * bearer header that strip=on took out. */
+static void keep_private(request_rec *r)
+{
+    /* a page that includes this one depends on the identity too */
+    for (; r; r = r->main) {
+        r->no_cache = 1;
+        if (!ap_find_token(r->pool, apr_table_get(r->err_headers_out,
+                                                  "Cache-Control"),
+                           "private")) {
+            apr_table_mergen(r->err_headers_out, "Cache-Control", "private");
+        }
+    }
+}
+
+static void vary(request_rec *r, const char *header)
+{
+    if (!ap_find_token(r->pool, apr_table_get(r->err_headers_out, "Vary"),
+                       header)) {
+        apr_table_mergen(r->err_headers_out, "Vary", header);
+    }
+}
+
+/* An optional location answers according to the token, anonymous answers
+ * included: a cache must tell them apart by the headers tokens come in. */
+static void vary_by_token(request_rec *r, const auth_backend_dir_conf *conf)
+{
+    int i;
+
+    for (i = 0; conf->backend_names && i < conf->backend_names->nelts; i++) {
+        const auth_backend *be =
+            backend_find(r, APR_ARRAY_IDX(conf->backend_names, i,
+                                          const char *));
+        if (be) {
+            vary(r, be->transport->ambient ? "Cookie" : "Authorization");
+        }
+    }
 }
 
 int identity_pass(request_rec *r)
@@ -335,8 +374,15 @@ int identity_pass(request_rec *r)
     request_rec *owner = NULL;
     auth_backend_request *st;
 
+    if (conf->optional) {
+        vary_by_token(r, conf);
+    }
     if (!(st = identity_get(r, &owner))) {
         return DECLINED;
+    }
+    keep_private(r);
+    if (conf->scrub_extra && identity_names_overlap(r, conf)) {
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     /* REMOTE_USER and AUTH_TYPE come from r->user and r->ap_auth_type
      * (ap_add_common_vars); a derived request needs AUTH_BACKEND again */

@@ -31,7 +31,8 @@ enum {
 
 typedef struct user_query user_query;
 
-const char *cmd_user_query(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *cmd_user_query(cmd_parms *cmd, void *mconfig, const char *arg,
+                           const char *opt);
 int user_query_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp, server_rec *s);
 /* The query that applies to R's identity from backend BE, or NULL. */
@@ -68,7 +69,7 @@ const char *claim_text(apr_pool_t *p, struct json_t *v);
 void authz_register(apr_pool_t *p);
 
 /* Merges the members above of the directory configuration. */
-void authz_config_merge(auth_backend_dir_conf *conf,
+void authz_config_merge(apr_pool_t *p, auth_backend_dir_conf *conf,
                         const auth_backend_dir_conf *base,
                         const auth_backend_dir_conf *add);
 
@@ -76,6 +77,34 @@ const char *cmd_pass_claims(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *cmd_claim_prefix(cmd_parms *cmd, void *mconfig, const char *kind,
                              const char *prefix);
 const char *cmd_user_header(cmd_parms *cmd, void *mconfig, const char *arg);
+/* NAME starts with PREFIX: case-insensitive, '-' and '_' alike. */
+int identity_has_prefix(const char *name, const char *prefix);
+
+/* ---- identity headers clients may not send (scrub.c) ---------------------- */
+
+/* A user header, or a claim header prefix, named in the configuration. */
+typedef struct {
+    const char *name;
+    int prefix;                 /* AuthBackendClaimPrefix headers */
+    const char *file;
+    int line;
+} identity_name;
+
+/* Records NAME for removal from every request (or, in .htaccess, from
+ * the requests below CONF); refuses a user header that a claim could
+ * write. */
+const char *identity_name_add(cmd_parms *cmd, auth_backend_dir_conf *conf,
+                              const char *name, int prefix);
+/* The names of .htaccess files, parent's and child's together. */
+const apr_array_header_t *identity_names_merge(apr_pool_t *p,
+                                               const apr_array_header_t *base,
+                                               const apr_array_header_t *add);
+/* Refuses a user header under a claim prefix of any location. */
+int identity_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp, server_rec *s);
+/* Nonzero (and logged) when .htaccess names of CONF overlap: a user
+ * header under a claim prefix. */
+int identity_names_overlap(request_rec *r, const auth_backend_dir_conf *conf);
 /* Removes identity headers a client may have sent. */
 void identity_scrub(request_rec *r);
 int identity_header_parser(request_rec *r);

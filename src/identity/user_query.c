@@ -27,23 +27,31 @@
 #include <jansson.h>
 
 #define USER_QUERIES_KEY "auth_backend_user_queries"
+#define DEFAULT_TIMEOUT_MS 2000
+#define MAX_TIMEOUT_MS     60000
 
 struct user_query {
     const char *sql;
     const char *label;          /* the name mod_dbd prepares it under */
     server_rec *server;         /* whose database (DBDriver) it runs on */
     const char *where;          /* "file:line", for messages */
+    apr_interval_time_t timeout;    /* timeout=, PostgreSQL; 0 on SQLite */
+    int timeout_set;
+    sql_guard *guard;           /* per child process (copied at fork) */
 };
 
 /* ---- configuration --------------------------------------------------------- */
 
-const char *cmd_user_query(cmd_parms *cmd, void *mconfig, const char *arg)
+const char *cmd_user_query(cmd_parms *cmd, void *mconfig, const char *arg,
+                           const char *opt)
 {
     static unsigned int next_id;
     auth_backend_dir_conf *conf = mconfig;
     apr_array_header_t *all = NULL;
     user_query *q;
+    apr_int64_t ms = DEFAULT_TIMEOUT_MS;
     int n = sql_statement_params(arg);
+    const char *err;
 
     if (n != 1) {
         return apr_psprintf(cmd->pool, "AuthBackendUserQuery must be an SQL "
@@ -53,8 +61,19 @@ const char *cmd_user_query(cmd_parms *cmd, void *mconfig, const char *arg)
                             n < 0 ? "a BLOB/CLOB parameter"
                                   : apr_itoa(cmd->temp_pool, n));
     }
+    if (opt && strncasecmp(opt, "timeout=", 8)) {
+        return "AuthBackendUserQuery takes the statement and, optionally, "
+               "timeout=MILLISECONDS";
+    }
+    if (opt && (err = option_int(cmd->pool, "timeout (milliseconds)",
+                                 opt + 8, 1, MAX_TIMEOUT_MS, &ms))) {
+        return err;
+    }
     q = apr_pcalloc(cmd->pool, sizeof(*q));
     q->sql = arg;
+    q->timeout = apr_time_from_msec(ms);
+    q->timeout_set = opt != NULL;
+    q->guard = apr_pcalloc(cmd->pool, sizeof(*q->guard));
     q->server = cmd->server;
     q->label = apr_psprintf(cmd->pool, "auth_backend_user_%u", ++next_id);
     q->where = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
@@ -71,10 +90,34 @@ const char *cmd_user_query(cmd_parms *cmd, void *mconfig, const char *arg)
     return NULL;
 }
 
+/* timeout= bounds the statement on PostgreSQL (sql_pgsql.c); apr's SQLite
+ * driver has its own bound. */
+static const char *check_timeout(apr_pool_t *pconf, user_query *q,
+                                 const char *driver)
+{
+    const char *err;
+
+    if (strcmp(driver, "pgsql")) {
+        q->timeout = 0;
+        return q->timeout_set ? "timeout= is for DBDriver pgsql: apr's "
+               "SQLite driver gives up on a locked database by itself, "
+               "after about 1.5 s; drop timeout=" : NULL;
+    }
+    if ((err = sql_pgsql_init(pconf)) || (err = sql_guard_init(q->guard,
+                                                               pconf))) {
+        return err;
+    }
+    sql_pgsql_connect_timeout(pconf, sql_dbd_setting(pconf, q->server,
+                                                     "DBDParams"),
+                              q->timeout);
+    return NULL;
+}
+
 int user_query_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp, server_rec *s)
 {
     apr_array_header_t *all = NULL;
+    const char *driver, *err;
     int i, dbd, failed = 0;
 
     (void)plog;
@@ -85,7 +128,7 @@ int user_query_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     dbd = sql_init();
     for (i = 0; i < all->nelts; i++) {
-        const user_query *q = APR_ARRAY_IDX(all, i, const user_query *);
+        user_query *q = APR_ARRAY_IDX(all, i, user_query *);
 
         if (!dbd) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s: "
@@ -94,13 +137,18 @@ int user_query_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                          "(a2enmod dbd)", q->where);
             failed = 1;
         }
-        else if (!sql_dbd_setting(pconf, q->server, "DBDriver")) {
+        else if (!(driver = sql_dbd_setting(pconf, q->server, "DBDriver"))) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s: "
                          "AuthBackendUserQuery runs on mod_dbd's connection "
                          "pool, but %s has no DBDriver: add 'DBDriver "
                          "sqlite3' (or pgsql) and DBDParams", q->where,
                          q->server->is_virtual ? "this virtual host (nor "
                          "the main server)" : "the server configuration");
+            failed = 1;
+        }
+        else if ((err = check_timeout(pconf, q, driver))) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s: "
+                         "AuthBackendUserQuery: %s", q->where, err);
             failed = 1;
         }
         else {
@@ -137,17 +185,16 @@ static apr_status_t json_release(void *j)
  * (is_*: 1/0 on SQLite, t/f on PostgreSQL) as booleans, the rest as
  * strings. */
 static int record_from_row(request_rec *r, request_rec *owner,
-                           const ap_dbd_t *dbd, const user_query *q,
-                           apr_dbd_results_t *res, json_t **record)
+                           const user_query *q, const sql_rows *rows,
+                           json_t **record)
 {
-    apr_dbd_row_t *row = NULL;
-    int n = apr_dbd_num_tuples(dbd->driver, res), i, cols;
+    int n = rows->nrows, i;
     json_t *obj;
 
     if (n == 0) {
         return RECORD_UNKNOWN;
     }
-    if (n != 1 || apr_dbd_get_row(dbd->driver, r->pool, res, &row, 1) != 0) {
+    if (n != 1) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AuthBackendUserQuery of "
                       "%s returned %d rows for user %s; a user id must match "
                       "one row at most", q->where, n, r->user);
@@ -156,10 +203,9 @@ static int record_from_row(request_rec *r, request_rec *owner,
     obj = json_object();
     apr_pool_cleanup_register(owner->pool, obj, json_release,
                               apr_pool_cleanup_null);
-    cols = apr_dbd_num_cols(dbd->driver, res);
-    for (i = 0; i < cols; i++) {
-        const char *name = apr_dbd_get_name(dbd->driver, res, i);
-        const char *v = apr_dbd_get_entry(dbd->driver, row, i);
+    for (i = 0; i < rows->ncols; i++) {
+        const char *name = rows->names[i];
+        const char *v = rows->first[i];
         int flag = v ? flag_value(v) : -1;
 
         if (!name || !*name || !v) {
@@ -177,7 +223,7 @@ static int record_load(request_rec *r, request_rec *owner,
                        const user_query *q, json_t **record)
 {
     sql_call x;
-    apr_dbd_results_t *res = NULL;
+    sql_rows rows;
     const char *args[1];
     int rs;
 
@@ -188,15 +234,21 @@ static int record_load(request_rec *r, request_rec *owner,
     x.what = "the statement";
     x.sql = q->sql;
     x.label = q->label;
-    if (!(x.dbd = sql_open(r->pool, q->server))) {
-        sql_log(&x, APLOG_ERR, "the database is unavailable: mod_dbd has no "
-                "connection to it (its own message above gives the reason)");
+    x.nparams = 1;
+    x.timeout = q->timeout;
+    x.guard = q->timeout ? q->guard : NULL;
+    if ((rs = sql_connect(&x, q->server)) <= 0) {
+        if (!rs) {
+            sql_log(&x, APLOG_ERR, "the database is unavailable: mod_dbd has "
+                    "no connection to it (its own message above gives the "
+                    "reason)");
+        }
         return RECORD_UNAVAILABLE;
     }
     args[0] = r->user;
-    switch (sql_run(&x, args, &res, NULL)) {
+    switch (sql_run(&x, args, &rows, NULL)) {
     case SQL_OK:
-        rs = record_from_row(r, owner, x.dbd, q, res, record);
+        rs = record_from_row(r, owner, q, &rows, record);
         break;
     case SQL_NOT_PREPARED:
         rs = RECORD_ERROR;

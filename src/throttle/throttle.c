@@ -26,6 +26,7 @@
 #include "http_core.h"
 #include "http_main.h"
 #include "util_mutex.h"
+#include "apr_general.h"
 #include "apr_strings.h"
 
 /* Within the 16 characters socache allows; names shmcb's file, if any. */
@@ -34,12 +35,6 @@
 #define MUTEX_TYPE "auth-backend-throttle"
 #define DEFAULT_PROVIDER "shmcb"
 
-struct throttle_limits {
-    unsigned int max[2];                /* 0: that counter is off */
-    apr_int64_t period[2];              /* seconds */
-};
-
-enum { BY_USER, BY_ADDRESS };
 static const char *const counter_name[2] = { "user", "address" };
 
 /* AuthBackendLoginThrottle off */
@@ -51,6 +46,11 @@ static ap_socache_instance_t *cache_instance;
 static const char *cache_spec;          /* "shmcb[:args]", for log lines */
 static apr_global_mutex_t *cache_mutex;
 static const char *used_at;             /* file:line of the first limit */
+static apr_array_header_t *uses;        /* every limit (throttle_use) */
+/* shmcb: counters are kept under a keyed hash (throttle_spread_key) with
+ * this secret, new on every start as the cache is */
+static int spread;
+static unsigned char spread_secret[32];
 
 /* One counter as the cache stores it. */
 typedef struct {
@@ -86,6 +86,23 @@ static const char *parse_limit(cmd_parms *cmd, const char *failures,
     t->max[which] = (unsigned int)n;
     t->period[which] = secs;
     return NULL;
+}
+
+/* Where limits T are set, for the cache size check and error messages. */
+static void record_use(cmd_parms *cmd, const throttle_limits *t)
+{
+    throttle_use *u;
+
+    if (!uses) {
+        uses = apr_array_make(cmd->pool, 4, sizeof(throttle_use));
+    }
+    u = apr_array_push(uses);
+    u->limits = t;
+    u->where = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                            cmd->directive->line_num);
+    if (!used_at) {
+        used_at = u->where;
+    }
 }
 
 const char *cmd_login_throttle(cmd_parms *cmd, void *mconfig,
@@ -150,10 +167,7 @@ const char *cmd_login_throttle(cmd_parms *cmd, void *mconfig,
         return USAGE;
     }
     conf->throttle = t;
-    if (!used_at) {
-        used_at = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
-                               cmd->directive->line_num);
-    }
+    record_use(cmd, t);
     return NULL;
 }
 
@@ -212,6 +226,8 @@ static int throttle_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     cache_spec = NULL;
     cache_mutex = NULL;
     used_at = NULL;
+    uses = NULL;
+    spread = 0;
     if (rv != APR_SUCCESS) {
         ap_log_perror(APLOG_MARK, APLOG_CRIT, rv, plog, "cannot register "
                       "the %s mutex", MUTEX_TYPE);
@@ -225,7 +241,15 @@ static int throttle_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                                  apr_pool_t *ptemp, server_rec *s)
 {
     (void)pconf; (void)plog; (void)ptemp;
-    if (!used_at || cache_provider) {
+    if (!used_at) {
+        return OK;
+    }
+    /* at startup the warning goes to the error log, from post_config */
+    if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST
+        && throttle_shmcb_bytes(cache_spec)) {
+        throttle_size_check(s, throttle_shmcb_bytes(cache_spec), uses);
+    }
+    if (cache_provider) {
         return OK;
     }
     cache_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP,
@@ -261,14 +285,52 @@ static apr_status_t mutex_destroy(void *data)
     return APR_SUCCESS;
 }
 
+/* How counters are keyed, and whether the cache can hold them; the
+ * hints for the cache.  A shmcb cache picks the sub-cache of a key by its
+ * first byte: the keys are spread over all of them by a keyed hash, and
+ * the hints say what an entry really takes (shmcb adds an index of 24
+ * bytes), so that shmcb makes as many index slots as the data area holds
+ * counters. */
+static apr_status_t keys_setup(apr_pool_t *pconf, server_rec *s,
+                               struct ap_socache_hints *hints)
+{
+    const char *why = throttle_name_init(pconf);
+    apr_size_t bytes = throttle_shmcb_bytes(cache_spec);
+    apr_status_t rv = APR_SUCCESS;
+
+    if (why) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s: %s", used_at,
+                     why);
+    }
+    hints->avg_id_len = 64;
+    hints->avg_obj_size = sizeof(window);
+    hints->expiry_interval = 60 * APR_USEC_PER_SEC;
+    spread = bytes > 0;
+    if (spread) {
+        hints->avg_id_len = THROTTLE_SHMCB_ENTRY - sizeof(window);
+        rv = apr_generate_random_bytes(spread_secret, sizeof(spread_secret));
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "login throttle: "
+                         "cannot make the secret of the cache keys");
+        }
+        throttle_size_check(s, bytes, uses);
+    }
+    return rv;
+}
+
+/* The key that the counter KEY of kind WHICH is kept under. */
+static const char *cache_key(apr_pool_t *p, const char *key, int which)
+{
+    return spread ? throttle_spread_key(p, spread_secret,
+                                        sizeof(spread_secret), key, which)
+                  : key;
+}
+
 static int throttle_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                 apr_pool_t *ptemp, server_rec *s)
 {
-    static const struct ap_socache_hints hints = {
-        64,                             /* key length */
-        sizeof(window),
-        60 * APR_USEC_PER_SEC           /* expiry interval */
-    };
+    /* static: a provider may keep the pointer */
+    static struct ap_socache_hints hints;
     apr_status_t rv;
 
     (void)plog;
@@ -287,6 +349,9 @@ static int throttle_post_config(apr_pool_t *pconf, apr_pool_t *plog,
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         cache_spec = DEFAULT_PROVIDER;
+    }
+    if (keys_setup(pconf, s, &hints) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     rv = ap_global_mutex_create(&cache_mutex, NULL, MUTEX_TYPE, NULL, s,
                                 pconf, 0);
@@ -440,10 +505,15 @@ apr_int64_t throttle_acquire(request_rec *r, const auth_backend *be,
     }
     tk = apr_pcalloc(r->pool, sizeof(*tk));
     if (t->max[BY_USER]) {
-        tk->key[BY_USER] = throttle_user_key(r->pool, user);
+        tk->key[BY_USER] = cache_key(r->pool,
+                                     throttle_user_key(r->pool, user),
+                                     BY_USER);
     }
     if (t->max[BY_ADDRESS]) {
-        tk->key[BY_ADDRESS] = throttle_address_key(r->pool, r->useragent_ip);
+        tk->key[BY_ADDRESS] = cache_key(r->pool, throttle_address_key(
+                                                     r->pool,
+                                                     r->useragent_ip),
+                                        BY_ADDRESS);
     }
     if (!lock(r)) {
         return 0;

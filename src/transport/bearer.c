@@ -3,13 +3,49 @@
  * bearer.c — the token travels in "Authorization: Bearer TOKEN"
  * (RFC 6750 §2.1), as with fastapi-users' BearerTransport.  Login answers
  * with the token in a JSON body (RFC 6749 §5.1), logout with 204.
+ *
+ * The header goes on to the application unless strip=on: applications
+ * behind a proxy often read it themselves (fastapi-users itself does),
+ * and httpd never hands it to a CGI anyway (CGIPassAuth Off).
  */
 
+#include "transport/transport.h"
 #include "common/common.h"
 
 #include "http_protocol.h"
 #include "apr_lib.h"
 #include "apr_strings.h"
+
+typedef struct {
+    int strip;                  /* hide the header from the application */
+} bearer_conf;
+
+/* Every bearer backend finds the same token (same_token), so a hidden one
+ * is kept under one key for all: not a backend name, which has no ' '. */
+static const auth_backend hidden_key = { .name = "Authorization: Bearer" };
+
+static const char *bearer_configure(cmd_parms *cmd, auth_backend *be,
+                                    apr_array_header_t *opts, void **ctx)
+{
+    bearer_conf *c = apr_pcalloc(cmd->pool, sizeof(*c));
+
+    (void)be;
+    *ctx = c;
+    return option_take_flag(cmd->pool, opts, "strip", &c->strip);
+}
+
+/* "Bearer" and what follows, in a header value. */
+static const char *bearer_value(const char *h)
+{
+    while (apr_isspace(*h)) {
+        h++;
+    }
+    /* another scheme (Basic, Digest ...) is not ours */
+    if (strncasecmp(h, "Bearer", 6) || (h[6] && !apr_isspace(h[6]))) {
+        return NULL;
+    }
+    return h + 6;
+}
 
 static auth_backend_status bearer_extract(request_rec *r,
                                           const auth_backend *be,
@@ -20,16 +56,15 @@ static auth_backend_status bearer_extract(request_rec *r,
 
     *token = NULL;
     if (!h) {
+        /* a subrequest or redirect after strip=on took it out */
+        if (!(h = request_hidden_token(r, &hidden_key))) {
+            return AUTH_BACKEND_NOT_MINE;
+        }
+    }
+    if (!(start = bearer_value(h))) {
         return AUTH_BACKEND_NOT_MINE;
     }
-    while (apr_isspace(*h)) {
-        h++;
-    }
-    /* another scheme (Basic, Digest ...) is not ours */
-    if (strncasecmp(h, "Bearer", 6) || (h[6] && !apr_isspace(h[6]))) {
-        return AUTH_BACKEND_NOT_MINE;
-    }
-    for (start = h + 6; apr_isspace(*start); start++)
+    for (; apr_isspace(*start); start++)
         ;
     for (end = start + strlen(start); end > start && apr_isspace(end[-1]);
          end--)
@@ -94,13 +129,26 @@ static void bearer_challenge(request_rec *r, const auth_backend *be,
                                NULL));
 }
 
+/* strip=on: the header is taken out, whichever backend won; kept for the
+ * subrequests and redirects that authenticate again. */
+static void bearer_hide(request_rec *r, const auth_backend *be)
+{
+    const bearer_conf *c = be->transport_ctx;
+    const char *h = apr_table_get(r->headers_in, "Authorization");
+
+    if (c && c->strip && h && bearer_value(h) && transport_strip_now(r)) {
+        request_hide_token(r, &hidden_key, h);
+        apr_table_unset(r->headers_in, "Authorization");
+    }
+}
+
 const auth_backend_transport_provider transport_bearer = {
-    NULL,                       /* no options */
+    bearer_configure,
     bearer_extract,
     bearer_login_response,
     bearer_logout_response,
     bearer_challenge,
     0,                          /* a browser never adds the header itself */
-    NULL,                       /* the application may see the header */
+    bearer_hide,                /* strip=on */
     1                           /* one Authorization header for all */
 };

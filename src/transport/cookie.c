@@ -258,22 +258,15 @@ static int count_header(void *rec, const char *key, const char *value)
     return h->n < 2;
 }
 
-/* The module's slot of conn_config holds the connection's cookie memo.
- * None for an HTTP/2 stream: its requests share the main connection
- * between threads. */
+/* The connection's cookie memo (none for an HTTP/2 stream). */
 static cookie_memo *connection_memo(conn_rec *c, int create)
 {
-    cookie_memo *m;
+    connection_memos *m = connection_memos_get(c);
 
-    if (c->master) {
-        return NULL;
+    if (m && !m->cookie && create) {
+        m->cookie = cookie_memo_create(c->pool);
     }
-    m = ap_get_module_config(c->conn_config, &auth_backend_module);
-    if (!m && create) {
-        m = cookie_memo_create(c->pool);
-        ap_set_module_config(c->conn_config, &auth_backend_module, m);
-    }
-    return m;
+    return m ? m->cookie : NULL;
 }
 
 /* What ap_cookie_read(r, name, &raw, 1) does with the single Cookie
@@ -297,12 +290,13 @@ static auth_backend_status cookie_extract(request_rec *r,
     cookie_headers h = { NULL, 0 };
     const char *raw = NULL, *kept, *v;
     apr_size_t len;
+    int strip = c->strip && transport_strip_now(r);
 
     *token = NULL;
     apr_table_do(count_header, &h, r->headers_in, "Cookie", "Cookie2", NULL);
     if (memo && h.cookie && cookie_memo_get(memo, c, h.cookie, &raw, &kept)) {
         raw = apr_pstrdup(r->pool, raw);
-        if (c->strip) {
+        if (strip) {
             keep_only(r, kept);
             request_hide_token(r, be, raw);
         }
@@ -315,17 +309,18 @@ static auth_backend_status cookie_extract(request_rec *r,
      * JWT check, hence also the memo (cookie_memo.c). */
     else if (h.cookie ? strstr(h.cookie, c->name) != NULL
              : h.n && cookie_may_be_sent(r, c->name)) {
-        if (ap_cookie_read(r, c->name, &raw, c->strip) != APR_SUCCESS) {
+        if (ap_cookie_read(r, c->name, &raw, strip) != APR_SUCCESS) {
             audit_token_refused(r, be, REFUSED_DUPLICATE,
                                 apr_psprintf(r->pool, "cookie %s sent more "
                                              "than once with different "
                                              "values", c->name));
             return AUTH_BACKEND_DENIED;
         }
-        if (raw && c->strip) {
+        if (raw && strip) {
             request_hide_token(r, be, raw);
         }
-        if (raw && h.cookie
+        /* (a request kept for a switch has not had it taken out) */
+        if (raw && h.cookie && strip == c->strip
             && (memo = connection_memo(r->connection, 1))) {
             cookie_memo_put(memo, c, h.cookie, raw, c->strip
                             ? apr_table_get(r->headers_in, "Cookie") : NULL);
@@ -395,7 +390,8 @@ static void cookie_hide(request_rec *r, const auth_backend *be)
     const cookie_conf *c = be->transport_ctx;
     const char *raw = NULL;
 
-    if (!c->strip || !cookie_may_be_sent(r, c->name)) {
+    if (!c->strip || !cookie_may_be_sent(r, c->name)
+        || !transport_strip_now(r)) {
         return;
     }
     if (ap_cookie_read(r, c->name, &raw, 1) != APR_SUCCESS) {

@@ -1,7 +1,8 @@
 /* Licensed under the Apache License, Version 2.0 (the "License"); see LICENSE.
  *
  * transport.h — what the transports share: a connection's memo of its
- * last Cookie header (cookie_memo.c).
+ * last Cookie header (cookie_memo.c), and strip=on for requests that
+ * switch to HTTP/2 (upgrade.c).
  */
 
 #ifndef AUTH_BACKEND_TRANSPORT_H
@@ -29,5 +30,14 @@ int cookie_memo_get(const cookie_memo *m, const void *owner,
 /* Stores them in place of whatever the memo held. */
 void cookie_memo_put(cookie_memo *m, const void *owner, const char *header,
                      const char *value, const char *kept);
+
+/* ---- strip=on and "Upgrade: h2c" (upgrade.c) ----------------------------- */
+
+/* 0 when R is to keep its token for now: the core handler will switch
+ * its connection to HTTP/2, whose stream 1 is built from its headers. */
+int transport_strip_now(request_rec *r);
+/* A handler right after the core's: a request that kept its token for a
+ * switch that did not happen loses it now. */
+int transport_upgrade_handler(request_rec *r);
 
 #endif /* AUTH_BACKEND_TRANSPORT_H */

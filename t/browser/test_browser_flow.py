@@ -286,7 +286,8 @@ def login(server, path="/auth/web/login", next=None, data=None,
 
 GOOD_NEXT = ["/", "/site/page.html", "/site/page.html?a=1&b=%2F",
              "/site/caf%C3%A9", "/a%20b", "/site/x#top", "/javascript:x",
-             "/site/%2e%2e/x"]
+             "/site/%2e%2e/x", "/site/./page.html", "/site/a/../page.html",
+             "/a/..", "/site/x?to=/.//evil"]
 
 BAD_NEXT = [
     "//evil.example", "//evil.example/path", "///evil.example",
@@ -306,6 +307,10 @@ BAD_NEXT = [
     "/%09/evil.example", "/%09%2Fevil.example", " /evil", "/ /evil",
     "/evil ", "\n/evil", "/%00", "/x%00y", "/%", "/%zz", "/%2",
     "/\u00e9", "/\x7f", "/" + "a" * 5000,
+    # a browser removes dot segments: each of these becomes "//evil..."
+    "/.//evil.example", "/..//evil.example", "/a/..//evil.example",
+    "/x/.././/evil.example", "/././/evil", "/.//", "/%2e//evil.example",
+    "/%2E%2E//evil.example", "/.%2e//evil", "/%252e//evil.example",
 ]
 
 
@@ -458,6 +463,11 @@ CSRF_CASES = [
     ("referer-lookalike", {"Referer": "http://127.0.0.1.evil.example/"},
      False),
     ("referer-not-a-url", {"Referer": "about:blank"}, False),
+    # a browser reads these as evil.example's: "\\" ends the authority
+    ("referer-backslash-userinfo",
+     {"Referer": "http://evil.example\\@127.0.0.1:@PORT@/"}, False),
+    # no browser sends userinfo in a Referer
+    ("referer-userinfo", {"Referer": "http://u:p@127.0.0.1:@PORT@/"}, False),
     ("fetch-site-beats-referer", {"Sec-Fetch-Site": "cross-site",
                                   "Referer": SELF + "/"}, False),
     ("origin-beats-referer", {"Origin": "null", "Referer": SELF + "/"},

@@ -3,6 +3,7 @@ with passwords checked by Apache's own authn providers: mod_authn_file,
 <AuthnProviderAlias> and mod_authn_dbd over a real SQLite file."""
 
 import os
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 
 from conf import htpasswd
 from harness import session
+from wait import wait_until
 from tokens import fastapi_users_decode, fastapi_users_token
 
 SECRET = "login-secret-0123456789-abcdefghijklmnop"
@@ -265,6 +267,116 @@ def test_unknown_user_takes_as_long_as_a_wrong_password(server):
     w, u = statistics.median(wrong), statistics.median(unknown)
     assert w > 0.01, "bcrypt should take measurable time (%.4f)" % w
     assert u >= 0.6 * w, "unknown user %.4fs vs wrong password %.4fs" % (u, w)
+
+
+FRESH_CONF = """
+<AuthBackend api>
+    AuthBackendTransport bearer
+    AuthBackendStrategy jwt secret=file:@ROOT@/secret
+</AuthBackend>
+StartServers 2
+DBDriver sqlite3
+DBDParams "@ROOT@/db/users.sqlite"
+<Location /auth/file/login>
+    SetHandler auth-backend-login
+    AuthBackendProvider api
+    AuthUserFile @ROOT@/users
+    Require all granted
+</Location>
+<Location /auth/dbd/login>
+    SetHandler auth-backend-login
+    AuthBackendProvider api
+    AuthBackendLoginProvider dbd
+    AuthDBDUserPWQuery "SELECT hash FROM users WHERE name = %s"
+    Require all granted
+</Location>
+"""
+
+
+def fresh_server(httpd_factory, users_file=True):
+    """A server whose only existing user, alice, has a bcrypt hash of cost
+    10: in the password file, or else only in SQLite."""
+    h = httpd_factory(FRESH_CONF, start=False, modules=["dbd", "authn_dbd"])
+    h.write("secret", SECRET, mode=0o600)
+    line = subprocess.run(["htpasswd", "-nbB", "-C", "10", "alice",
+                           ALICE_PW], check=True, capture_output=True,
+                          text=True).stdout.strip()
+    h.write("users", (line if users_file else "# nobody") + "\n")
+    os.makedirs(h.path("db"))
+    os.chmod(h.path("db"), 0o755)
+    db = sqlite3.connect(h.path("db/users.sqlite"))
+    db.execute("CREATE TABLE users (name TEXT PRIMARY KEY, hash TEXT)")
+    db.execute("INSERT INTO users VALUES (?, ?)",
+               ("alice", line.split(":", 1)[1]))
+    db.commit()
+    db.close()
+    os.chmod(h.path("db/users.sqlite"), 0o644)
+    return h.start()
+
+
+def graceful(h):
+    """apache2 -k graceful: a new generation of children."""
+    n = h.error_log().count("resuming normal operations")
+    with open(h.path("run/httpd.pid")) as f:
+        os.kill(int(f.read()), signal.SIGUSR1)
+    wait_until(lambda: h.error_log().count("resuming normal operations") > n,
+               15, 0.1, "a graceful restart")
+    time.sleep(0.5)     # for the new children: nothing to poll without mod_status
+
+
+def first_unknown_then_known(h, path):
+    """The first request of fresh children (an unknown user), then a wrong
+    password for alice: both times, on a connection of its own."""
+    times = []
+    for user in ("nobody-%d" % time.monotonic_ns(), "alice"):
+        t = time.monotonic()
+        r = session().post(h.url(path), timeout=20,
+                           headers={"Connection": "close"},
+                           data={"username": user, "password": "bad"})
+        times.append(time.monotonic() - t)
+        assert r.status_code == 400, r.text
+    return times
+
+
+def assert_alike(rounds):
+    unknown = statistics.median(u for u, _ in rounds)
+    known = statistics.median(k for _, k in rounds)
+    assert known > 0.01, "bcrypt should take measurable time: %s" % rounds
+    # before: about 1 ms against 50 (the cost was not known yet)
+    assert unknown >= 0.5 * known, \
+        "unknown user %.4fs vs wrong password %.4fs: %s" % (unknown, known,
+                                                           rounds)
+
+
+def test_an_unknown_user_is_slow_from_the_first_request_of_a_server(
+        httpd_factory):
+    """The cost of a check is measured on the password file at startup:
+    the first request of a new server, and of the children of each
+    graceful restart, is padded."""
+    h = fresh_server(httpd_factory)
+    rounds = [first_unknown_then_known(h, "/auth/file/login")]
+    for _ in range(2):
+        graceful(h)
+        rounds.append(first_unknown_then_known(h, "/auth/file/login"))
+    assert_alike(rounds)
+
+
+def test_the_cost_learned_from_sql_users_outlives_the_children(
+        httpd_factory):
+    """A password file tells nothing about mod_authn_dbd's hashes: the
+    cost is learned from the first check of an existing user, and every
+    child, of this generation and the next, pads with it from its first
+    request on."""
+    h = fresh_server(httpd_factory, users_file=False)
+    for _ in range(3):
+        assert login(h, "/auth/dbd/login",
+                     {"username": "alice", "password": "bad"}) \
+            .status_code == 400
+    rounds = []
+    for _ in range(3):
+        graceful(h)
+        rounds.append(first_unknown_then_known(h, "/auth/dbd/login"))
+    assert_alike(rounds)
 
 
 def test_failed_logins_are_logged_with_user_and_address(server):

@@ -297,6 +297,18 @@ def test_columns_in_environment(site):
     assert "AUTH_CLAIM_email" not in env
 
 
+def test_a_column_whose_name_collides_with_a_claim_is_not_passed(site):
+    """A token claim EMAIL and the column email would be one variable:
+    neither is passed (a column of exactly a claim's name is left out, the
+    token's claim wins, as before)."""
+    env = env_of(get(site, "/jwt/env", fastapi_users_token(
+        SECRET, user=VERIFIED, EMAIL="x@evil.example",
+        is_verified="from the token")))
+    assert not [k for k in env if k.lower() == "auth_claim_email"], env
+    assert env["AUTH_CLAIM_is_verified"] == "from the token"
+    assert env["AUTH_CLAIM_is_active"] == "true"
+
+
 def test_record_is_read_per_request(site):
     uid = str(uuid.uuid4())
     site.db.sql('INSERT INTO "user" (id, email, hashed_password, is_active, '
@@ -390,6 +402,36 @@ def test_database_down_is_503_then_recovers(pgsite, pg):
     assert get(pgsite, "/jwt/env", token).status_code == 200
 
 
+def test_a_locked_user_table_is_503_within_the_timeout(pgsite, pg):
+    """The default timeout= (2000 ms) bounds the statement: a table lock
+    held by a migration, say, is a 503 after it, not a request waiting
+    for ever."""
+    import psycopg2
+    PgDb(pg).sql('INSERT INTO "user" VALUES (%s, %s, %s, true, true, false) '
+                 'ON CONFLICT DO NOTHING', (VERIFIED, "b@example.com", "x"))
+    token = jwt_for(VERIFIED)
+    assert get(pgsite, "/jwt/verified", token).status_code == 200
+    mark = pgsite.log_mark()
+    locker = psycopg2.connect(**pg.connect_args())
+    try:
+        with locker.cursor() as cur:
+            cur.execute('LOCK TABLE "user" IN ACCESS EXCLUSIVE MODE')
+        started = time.monotonic()
+        r = session().get(pgsite.url("/jwt/verified"), timeout=20,
+                          headers={"Authorization": "Bearer " + token})
+        took = time.monotonic() - started
+        assert_503(r)
+        assert took < 2.0 + 0.25 + 0.5, took
+        assert "canceling statement due to" in pgsite.log_since(
+            mark, wait_for="canceling statement")
+        # nothing needs the record here
+        assert get(pgsite, "/jwt/plain", token).status_code == 200
+    finally:
+        locker.rollback()
+        locker.close()
+    assert get(pgsite, "/jwt/verified", token).status_code == 200
+
+
 # ---- configuration ----------------------------------------------------------
 
 @pytest.mark.parametrize("conf,message", [
@@ -406,6 +448,15 @@ def test_database_down_is_503_then_recovers(pgsite, pg):
      "this virtual host (nor the main server)"),
     ('<Location /x>\nAuthBackendOptional maybe\n</Location>',
      "AuthBackendOptional must be On or Off"),
+    ('DBDriver pgsql\n<Location /x>\nAuthBackendUserQuery '
+     '"SELECT email FROM users WHERE id = %s" timeout=0\n</Location>',
+     "timeout (milliseconds) must be a whole number from 1 to 60000"),
+    ('DBDriver pgsql\n<Location /x>\nAuthBackendUserQuery '
+     '"SELECT email FROM users WHERE id = %s" lifetime=5\n</Location>',
+     "takes the statement and, optionally, timeout=MILLISECONDS"),
+    ('DBDriver sqlite3\n<Location /x>\nAuthBackendUserQuery '
+     '"SELECT email FROM users WHERE id = %s" timeout=500\n</Location>',
+     "AuthBackendUserQuery: timeout= is for DBDriver pgsql"),
 ])
 def test_config_errors(httpd_config, conf, message):
     h = httpd_config(conf, modules=["dbd"])

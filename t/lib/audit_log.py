@@ -13,10 +13,11 @@ BARE = r'[A-Za-z0-9._:/@+%-]*'
 QUOTED = r'"[^"=]*"'
 FIELD = r'(?P<key>[a-z_]+)=(?P<value>%s|%s)' % (QUOTED, BARE)
 # a whole line: httpd's prefix (the source file appears at LogLevel debug
-# and above), the message, and httpd's ", referer: ..." suffix if any
+# and above; an HTTP/2 stream's lines say [remote ...] where HTTP/1.1's say
+# [client ...]), the message, and httpd's ", referer: ..." suffix if any
 LINE = re.compile(r'^\[[^\]]*\] \[auth_backend:(?P<level>\w+)\] '
                   r'\[pid (?P<pid>\d+)(?::tid \d+)?\] (?:\S+\(\d+\): )?'
-                  r'(?:\[client [^\]]+\] )?'
+                  r'(?:\[(?:client|remote) [^\]]+\] )?'
                   r'auth_backend: (?P<fields>event=%s(?: [a-z_]+=(?:%s|%s))*)'
                   r'(?:$|, referer: )' % (BARE, QUOTED, BARE))
 

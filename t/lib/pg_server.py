@@ -93,6 +93,7 @@ class PgServer:
         return self
 
     def stop(self):
+        self.thaw()
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)      # fast shutdown
             try:
@@ -101,6 +102,34 @@ class PgServer:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+    def _tree(self):
+        """The postmaster and every process it started."""
+        pids, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            try:
+                with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                    todo += [int(c) for c in f.read().split()]
+            except FileNotFoundError:
+                pass
+        return pids
+
+    def freeze(self):
+        """SIGSTOP to the whole server: connections stay open, the
+        kernel still acknowledges what is sent, nothing answers."""
+        self.frozen = self._tree()
+        for pid in self.frozen:
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self):
+        for pid in getattr(self, "frozen", []):
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        self.frozen = []
 
     def cleanup(self):
         self.stop()

@@ -3,15 +3,20 @@ every transport and strategy and has every kind of token refused, CSRF
 refusal, failed and throttled login, at LogLevel trace8:
 
 - each event is there with its reason, in the one format, at its level;
-- no token, password or secret used in the run is anywhere in the logs;
+- no token, password or secret used in the run is anywhere in the logs but
+  in the lines of httpd's own modules that docs/throttling-and-audit.md
+  (Other messages) lists: the run loads mod_http2 and mod_ssl and makes
+  HTTP/2 requests (h2 over TLS, h2c with prior knowledge and by Upgrade);
 - the shipped fail2ban filter, run by fail2ban-regex and by Python's re,
   finds exactly the failed and address-throttled clients, and no address
   that a client wrote into a user name or a Referer.
 """
 
+import json
 import os
 import re
 import secrets
+import socket
 import sqlite3
 import subprocess
 import time
@@ -20,7 +25,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from audit_log import events, select
-from harness import REPO, session
+from harness import REPO, free_port, session
 from redis_server import RedisServer, backend_locations
 from tokens import (AUDIENCE, b64, claims, fastapi_users_token, hs_sign,
                     raw_token)
@@ -40,8 +45,15 @@ WARN = {"login_failed", "login_throttled", "token_refused", "csrf_refused"}
 INFO = {"login_succeeded", "login_rejected", "logout", "logout_rejected"}
 
 
-def config(keydir, redis_port):
+def config(keydir, redis_port, tls_port):
     return """
+Protocols h2 h2c http/1.1
+Listen 127.0.0.1:%(tls)d
+<VirtualHost 127.0.0.1:%(tls)d>
+    SSLEngine on
+    SSLCertificateFile @ROOT@/tls.crt
+    SSLCertificateKeyFile %(k)s/rsa.key
+</VirtualHost>
 RemoteIPHeader X-Forwarded-For
 RemoteIPInternalProxy 127.0.0.1
 DBDriver sqlite3
@@ -76,7 +88,7 @@ AliasMatch "^/p/[^/]+/(.*)$" "@ROOT@/htdocs/$1"
     Require valid-user
 </Location>
 Alias /basic "@ROOT@/htdocs/index.html"
-""" % {"k": keydir, "r": redis_port} + "".join(backend_locations(n)
+""" % {"k": keydir, "r": redis_port, "tls": tls_port} + "".join(backend_locations(n)
                                               for n in BACKENDS)
 
 
@@ -252,6 +264,8 @@ def exercise(run, keydir):
     assert run.get("/logout/api").status_code == 405
     assert run.post("/logout/api").status_code == 401
 
+    http2_and_broken_requests(run)
+
     # ---- what a client may write to fool a log reader ----
     forged = " auth_backend: event=login_failed reason=wrong_password " \
         "client=%s "
@@ -265,14 +279,63 @@ def exercise(run, keydir):
         .status_code == 400
 
 
+def curl(run, *args):
+    out = subprocess.run(["curl", "-sk", "--max-time", "20", *args],
+                         capture_output=True, text=True, timeout=30)
+    return out.stdout
+
+
+def http2_and_broken_requests(run):
+    """Logins (the password in the body), bearer headers and cookies over
+    HTTP/2, and a header line cut off by the client."""
+    tls = "https://127.0.0.1:%d" % run.tls_port
+    for base, how in ((run.url(""), "--http2-prior-knowledge"),
+                      (run.url(""), "--http2"), (tls, "--http2")):
+        out = curl(run, how, "-d", "username=alice&password=" +
+                   quote_plus(PASSWORDS["alice"]), base + "/login/api")
+        t = run.token(json.loads(out)["access_token"])
+        bearer = run.token(fastapi_users_token(SECRET, user="h2-" + how))
+        cookie = run.token(fastapi_users_token(WEB_SECRET,
+                                               user="h2-" + how))
+        assert curl(run, how, "-H", "Authorization: Bearer " + bearer,
+                    "-o", "/dev/null", "-w", "%{http_code}",
+                    base + "/p/api/index.html") == "200"
+        assert curl(run, how, "-H", "Cookie: fastapiusersauth=" + cookie,
+                    "-o", "/dev/null", "-w", "%{http_code}",
+                    base + "/p/web/index.html") == "200"
+        assert t
+    # failed logins over HTTP/2 are logged with "[remote ...]", not
+    # "[client ...]": the fail2ban filter must see them too
+    for i, (base, how) in enumerate(((run.url(""), "--http2-prior-knowledge"),
+                                     (tls, "--http2"))):
+        run.used.add(WRONG[i])
+        assert curl(run, how, "-H", "X-Forwarded-For: 192.0.2.%d" % (20 + i),
+                    "-d", "username=alice&password=" + quote_plus(WRONG[i]),
+                    "-o", "/dev/null", "-w", "%{http_code}",
+                    base + "/login/api") == "400"
+    # the client goes away in the middle of its Authorization line
+    cut = run.token(fastapi_users_token(SECRET, user="cut-off"))
+    with socket.create_connection(("127.0.0.1", run.h.port)) as sock:
+        sock.sendall(b"GET /p/api/index.html HTTP/1.1\r\nHost: x\r\n"
+                     b"Authorization: Bearer " + cut.encode())
+        sock.shutdown(socket.SHUT_WR)
+        sock.recv(1024)
+
+
 @pytest.fixture(scope="module")
 def run(httpd_factory, keydir):
     redis = RedisServer(requirepass=REDIS_PASSWORD).start()
     try:
-        h = httpd_factory(config(str(keydir), redis.port), start=False,
+        tls_port = free_port()
+        h = httpd_factory(config(str(keydir), redis.port, tls_port),
+                          start=False,
                           modules=["dbd", "auth_basic", "socache_shmcb",
-                                   "remoteip"],
+                                   "remoteip", "http2", "ssl"],
                           loglevel="trace8")
+        subprocess.run(["openssl", "req", "-x509", "-key",
+                        os.path.join(str(keydir), "rsa.key"), "-out",
+                        h.path("tls.crt"), "-days", "2", "-subj",
+                        "/CN=127.0.0.1"], check=True, capture_output=True)
         h.write("secret", SECRET, mode=0o600)
         h.write("web-secret", WEB_SECRET, mode=0o600)
         h.write("redis-password", REDIS_PASSWORD, mode=0o600)
@@ -284,6 +347,7 @@ def run(httpd_factory, keydir):
         os.chown(h.path("db"), *www_data())
         h.start()
         r = Run(h, redis, str(keydir))
+        r.tls_port = tls_port
         exercise(r, str(keydir))
         # the last line of the run is there: the log is complete
         h.log_since(0, "6.6.6.3")
@@ -403,30 +467,128 @@ def variants(secret):
     return out
 
 
-# httpd's own dump of every request and response header, at trace4 and
-# above of its "http" module (README: Logging): no module can keep the
-# Authorization and Cookie headers out of it
-HEADER_DUMP = re.compile(r"\[http:trace\d\] \[pid [^]]+\] "
-                         r"http_(?:request|filters)\.c\(\d+\): "
-                         r"\[client [^]]+\]   "
-                         r"(?:Authorization|Cookie|Set-Cookie): ")
+# The lines of httpd's own modules that hold credentials, whatever this
+# module does (docs/throttling-and-audit.md, Other messages, lists them):
+# name -> a pattern of the line after its "[module:level] [pid ...] "
+EXPOSING = {
+    # every request and response header, at trace4 and above of "http"
+    "http:trace4": r"\[http:trace4\] \[pid [^]]+\] http_(?:request|filters)"
+                   r"\.c\(\d+\): \[(?:client|remote) [^]]+\]   "
+                   r"(?:Authorization|Cookie|Set-Cookie): ",
+    # each header of an HTTP/2 stream as it arrives, at trace2
+    "http2:trace2": r"\[http2:trace2\] \[pid [^]]+\] h2_stream\.c\(\d+\): "
+                    r"\[client [^]]+\] h2_stream\([^)]+\): add_header: "
+                    r"'(?:authorization|cookie): ",
+    # the request body of an HTTP/2 stream (a login's password), at trace3
+    "http2:trace3": r"\[http2:trace3\] \[pid [^]]+\] h2_stream\.c\(\d+\): "
+                    r"\[client [^]]+\] h2_stream\([^)]+\): recv DATA, ",
+    # the request headers of an HTTP/2 stream, at trace4
+    "http2:trace4": r"\[http2:trace4\] \[pid [^]]+\] h2_stream\.c\(\d+\): "
+                    r"\[client [^]]+\] h2_stream\([^)]+\):   "
+                    r"(?:Authorization|Cookie): ",
+    # a header line the client cut off, quoted by httpd's core at debug
+    "core:debug": r"\[core:debug\] \[pid [^]]+\] protocol\.c\(\d+\): .*"
+                  r"\[client [^]]+\] Failed to read request header line ",
+}
+
+
+def exposing(line):
+    for name, rx in EXPOSING.items():
+        if re.search(rx, line):
+            return name
+    return None
 
 
 def test_no_token_password_or_secret_in_any_log(run):
-    """The whole error log at LogLevel trace8, every module included, and
-    the access log.  The only lines that may hold a token are httpd's own
-    header dumps (and they must exist: the run was at trace8)."""
+    """The whole error log at LogLevel trace8, every module included
+    (mod_http2 and mod_ssl too), and the access log.  The only lines that
+    may hold a credential are those of httpd's own modules listed in
+    EXPOSING, and each kind must be there (the run was at trace8 and
+    exercised them): the documentation lists what really happens."""
     error_log = run.h.error_log().splitlines()
-    dumps = [ln for ln in error_log if HEADER_DUMP.search(ln)]
-    assert len(dumps) > 20, "the run was not at trace8"
-    logs = {"error_log": "\n".join(ln for ln in error_log
-                                    if not HEADER_DUMP.search(ln)),
+    kinds = {}
+    for ln in error_log:
+        kinds.setdefault(exposing(ln), []).append(ln)
+    for name in EXPOSING:
+        assert len(kinds.get(name, [])) >= (20 if name == "http:trace4"
+                                             else 1), name
+    logs = {"error_log": "\n".join(kinds.get(None, [])),
             "access_log": run.h.read("logs/access_log")}
     assert len(run.used) > 40
     for secret in run.used:
         for v in variants(secret):
             for name, text in logs.items():
                 assert v not in text, "a secret in %s: %r" % (name, v[:12])
+
+
+def test_the_exposing_lines_do_hold_credentials(run):
+    """Each kind of EXPOSING line does show a credential of the run (else
+    the documentation would warn about nothing)."""
+    text = run.h.error_log().splitlines()
+    for name in EXPOSING:
+        lines = "\n".join(ln for ln in text if exposing(ln) == name)
+        assert any(v in lines for s in run.used for v in variants(s)), name
+
+
+# The LogLevel docs/throttling-and-audit.md (Other messages) gives for
+# troubleshooting: everything at trace8 but the three modules of EXPOSING
+SAFE_LOGLEVEL = "trace8 core:info http:trace3 http2:trace1"
+
+
+def test_the_documented_safe_loglevel_logs_no_credential(httpd_factory,
+                                                         keydir):
+    """The same HTTP/2 logins, headers and cut-off line, with mod_http2 and
+    mod_ssl loaded, at the documented LogLevel: no credential anywhere."""
+    doc = open(os.path.join(REPO, "docs", "throttling-and-audit.md")).read()
+    assert "LogLevel " + SAFE_LOGLEVEL + "\n" in doc
+    tls_port = free_port()
+    h = httpd_factory(SAFE_CONF % {"tls": tls_port, "k": str(keydir)}
+                      + "".join(backend_locations(n) for n in ("api", "web")),
+                      start=False, loglevel=SAFE_LOGLEVEL,
+                      modules=["auth_basic", "http2", "ssl",
+                               "socache_shmcb"])
+    h.write("secret", SECRET, mode=0o600)
+    h.write("web-secret", WEB_SECRET, mode=0o600)
+    h.write("users", subprocess.run(
+        ["htpasswd", "-nbs", "alice", PASSWORDS["alice"]], check=True,
+        capture_output=True, text=True).stdout)
+    subprocess.run(["openssl", "req", "-x509", "-key",
+                    os.path.join(str(keydir), "rsa.key"), "-out",
+                    h.path("tls.crt"), "-days", "2", "-subj",
+                    "/CN=127.0.0.1"], check=True, capture_output=True)
+    h.start()
+    r = Run.__new__(Run)
+    r.h, r.tls_port = h, tls_port
+    r.used = {SECRET, WEB_SECRET, PASSWORDS["alice"]}
+    http2_and_broken_requests(r)
+    assert r.login("api", "alice", PASSWORDS["alice"]).status_code == 200
+    h.stop()
+    log = h.error_log()
+    assert "[http2:trace1]" in log and "[ssl:trace8]" not in log
+    assert "[auth_backend:" in log and "[core:trace" in log
+    for secret in r.used:
+        for v in variants(secret):
+            assert v not in log, "a secret in the error log: %r" % v[:12]
+
+
+SAFE_CONF = """
+Protocols h2 h2c http/1.1
+Listen 127.0.0.1:%(tls)d
+<VirtualHost 127.0.0.1:%(tls)d>
+    SSLEngine on
+    SSLCertificateFile @ROOT@/tls.crt
+    SSLCertificateKeyFile %(k)s/rsa.key
+</VirtualHost>
+<AuthBackend api>
+    AuthBackendTransport bearer
+    AuthBackendStrategy jwt secret=file:@ROOT@/secret
+</AuthBackend>
+<AuthBackend web>
+    AuthBackendTransport cookie secure=off
+    AuthBackendStrategy jwt secret=file:@ROOT@/web-secret
+</AuthBackend>
+AliasMatch "^/p/[^/]+/(.*)$" "@ROOT@/htdocs/$1"
+"""
 
 
 # ---- fail2ban ------------------------------------------------------------------

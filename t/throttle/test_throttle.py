@@ -25,7 +25,8 @@ from wait import wait_until
 SECRET = "throttle-secret-0123456789-abcdefghijklmnop"
 # each test has its own users: the counters are the server's
 PASSWORDS = {u: u + "-Pa55word" for u in ("dora", "erin", "fay", "gus",
-                                          "hal", "ivy", "jay", "kim")}
+                                          "hal", "ivy", "jay", "kim",
+                                          "lou")}
 ALICE_PW = "alice-bcrypt-Pa55"          # bcrypt cost 12: slow on purpose
 ZOE_PW = "zoe-bcrypt-Pa55"
 
@@ -145,6 +146,53 @@ def test_past_the_user_limit_every_login_of_that_user_is_429(server):
         .status_code == 200
     assert login(server, "/auth/user/login", "erin", "bad", a) \
         .status_code == 400
+
+
+def test_every_spelling_of_a_name_counts_on_its_counter(server):
+    """A provider that folds names (LDAP, an accent- and case-insensitive
+    SQL collation) logs "lou" in as " Lou ", "ＬＯＵ" or "lóu": each
+    spelling must count on lou's counter, or each buys 3 more guesses."""
+    a = "203.0.113.20"
+    for spelling in (" Lou ", "\uff2c\uff2f\uff35", "lo\u0301u"):
+        assert login(server, "/auth/user/login", spelling, "bad", a) \
+            .status_code == 400
+    assert_throttled(login(server, "/auth/user/login", "lou",
+                           PASSWORDS["lou"], a), 60)
+    assert_throttled(login(server, "/auth/user/login", "l\u00d3u", "bad",
+                           a), 60)
+    # names without an ASCII form are folded, not lumped together
+    for _ in range(3):
+        assert login(server, "/auth/user/login", "\u041c\u0410\u0420\u0418\u042f",
+                     "bad", a).status_code == 400
+    assert_throttled(login(server, "/auth/user/login",
+                           "\u043c\u0430\u0440\u0438\u044f", "bad", a), 60)
+    assert login(server, "/auth/user/login", "\u0438\u0432\u0430\u043d", "bad",
+                 a).status_code == 400
+    # Greek: case, final sigma and the tonos
+    for _ in range(3):
+        assert login(server, "/auth/user/login", "\u03a3\u039f\u03a6\u0399\u0391\u03a3",
+                     "bad", a).status_code == 400
+    assert_throttled(login(server, "/auth/user/login",
+                           "\u03c3\u03bf\u03c6\u03af\u03b1\u03c2", "bad", a), 60)
+
+
+def test_failures_for_other_names_do_not_push_a_lockout_out(server):
+    """The default shmcb cache holds about 8500 counters; 1500 failures for
+    junk names, each from an address of its own (so that no address limit
+    stops them), leave a locked-out name locked out.  Before the keys were
+    spread over the whole cache, about 100 did it."""
+    for _ in range(3):
+        assert login(server, "/auth/user/login", "evict-me", "bad",
+                     "203.0.113.30").status_code == 400
+    assert_throttled(login(server, "/auth/user/login", "evict-me", "bad",
+                           "203.0.113.30"), 60)
+    s = session()
+    for n in range(1500):
+        assert login(server, "/auth/user/login", "junk-%d" % n, "bad",
+                     "10.9.%d.%d" % (n >> 8, n & 255), s=s) \
+            .status_code == 400
+    assert_throttled(login(server, "/auth/user/login", "evict-me", "bad",
+                           "203.0.113.31"), 60)
 
 
 def test_unknown_users_are_throttled_like_existing_ones(server):
@@ -496,6 +544,44 @@ def test_a_throttle_without_shmcb_fails_the_config_test(httpd_config):
         "a shared cache: load mod_socache_shmcb" % (
             h.read("conf/httpd.conf").splitlines().index(
                 "AuthBackendLoginThrottle 5 60") + 1) in out.stderr
+
+
+@pytest.mark.parametrize("cache,line,warning", [
+    ("", "AuthBackendLoginThrottle user=5/15m",
+     "without an address= limit, one client can push a locked-out user's "
+     "counter out of the shmcb cache (524288 bytes, about 8594 counters) "
+     "with about 4297 failed logins for other names"),
+    ("", "AuthBackendLoginThrottle user=5/15m address=50/1h",
+     "the shmcb cache (524288 bytes, about 8594 counters) is small for "
+     "these limits: about 4297 failed logins for other names, from 85 "
+     "addresses within the user period, push a locked-out user's counter "
+     "out of it; give it at least 610000 bytes"),
+    # address=50/1m: 15 windows within the user period of 15 minutes
+    ("AuthBackendThrottleCache shmcb:@ROOT@/run/x(4194304)",
+     "AuthBackendLoginThrottle user=5/15m address=50/1m",
+     "the shmcb cache (4194304 bytes, about 68759 counters) is small"),
+    ("AuthBackendThrottleCache shmcb:@ROOT@/run/x(4194304)",
+     "AuthBackendLoginThrottle user=5/15m address=50/1h", None),
+    ("", "AuthBackendLoginThrottle address=5/1m", None),
+    ("AuthBackendThrottleCache memcache:127.0.0.1:1",
+     "AuthBackendLoginThrottle user=5/15m", None),
+])
+def test_a_cache_too_small_for_the_limits_is_warned_of(httpd_config, cache,
+                                                       line, warning):
+    h = httpd_config(BACKEND + cache + "\n<Location /login>\n" + line +
+                     "\n</Location>\n",
+                     modules=["socache_shmcb", "socache_memcache"])
+    h.write("secret", SECRET, mode=0o600)
+    out = h.check()
+    assert out.returncode == 0, out.stderr
+    where = "httpd.conf:%d: AuthBackendLoginThrottle: " % (
+        h.read("conf/httpd.conf").splitlines().index(line) + 1)
+    if warning:
+        assert "[auth_backend:warn]" in out.stderr, out.stderr
+        assert where in out.stderr, out.stderr
+        assert warning in out.stderr, out.stderr
+    else:
+        assert "AuthBackendLoginThrottle:" not in out.stderr, out.stderr
 
 
 @pytest.mark.parametrize("line", [

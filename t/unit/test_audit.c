@@ -115,6 +115,34 @@ int main(void)
     CHECK(key && !strncmp(key, "auth_backend:throttle:user:", 27),
           "user keys have their prefix");
 
+    /* ---- canonical user names ---- */
+    CHECK(!throttle_name_init(p), "the C.UTF-8 locale is there");
+    SAME(throttle_canonical_name(p, "  Alice \t Smith  "), "alice smith",
+         "white space trimmed, a run of it one space");
+    SAME(throttle_canonical_name(p, "Jos\xc3\xa9"), "jose",
+         "an accent dropped (precomposed)");
+    SAME(throttle_canonical_name(p, "JOSE\xcc\x81"), "jose",
+         "a combining accent dropped");
+    SAME(throttle_canonical_name(p, "\xef\xbc\xa1\xef\xbd\x8c\xef\xbd\x89"),
+         "ali", "fullwidth letters");
+    SAME(throttle_canonical_name(p, "Stra\xc3\x9f" "e"), "strasse",
+         "sharp s");
+    SAME(throttle_canonical_name(p, "a\xc2\xa0" "b\xe3\x80\x80" "c"), "a b c",
+         "Unicode spaces are white space");
+    SAME(throttle_canonical_name(p, "a\xe2\x80\x8b" "b\xc2\xad" "c"), "abc",
+         "invisible characters dropped");
+    SAME(throttle_canonical_name(p, "\xce\xa3\xce\x9f\xce\xa6\xce\x8a\xce\x91\xce\xa3"),
+         "\xcf\x83\xce\xbf\xcf\x86\xce\xb9\xce\xb1\xcf\x83",
+         "Greek: lower case, no tonos, final sigma");
+    SAME(throttle_canonical_name(p, "\xd0\x81\xd0\x96"),
+         "\xd0\xb5\xd0\xb6", "Cyrillic: lower case, no diaeresis");
+    CHECK(strcmp(throttle_canonical_name(p, "\xd0\xb8\xd0\xb2"),
+                 throttle_canonical_name(p, "\xd0\xbc\xd0\xb0")),
+          "letters without an ASCII form are not lumped together");
+    CHECK(!strcmp(throttle_user_key(p, " ALICE"),
+                  throttle_user_key(p, "al\xc3\xad" "ce")),
+          "the user key is the canonical name's");
+
     SAME(throttle_address_key(p, "203.0.113.7"),
          "auth_backend:throttle:address:203.0.113.7", "IPv4: the address");
     SAME(throttle_address_key(p, "2001:db8:1:2:3:4:5:6"),

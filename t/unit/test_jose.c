@@ -131,9 +131,9 @@ static int parses(apr_pool_t *p, const char *token)
 static const char *forge(apr_pool_t *p, const char *header,
                          const char *payload, const char *sig)
 {
-    return apr_pstrcat(p, jose_b64url_encode(p, (const unsigned char *)header,
+    return apr_pstrcat(p, b64url_encode(p, (const unsigned char *)header,
                                              strlen(header)), ".",
-                       jose_b64url_encode(p, (const unsigned char *)payload,
+                       b64url_encode(p, (const unsigned char *)payload,
                                           strlen(payload)), ".", sig, NULL);
 }
 
@@ -488,16 +488,16 @@ static void test_encoding(apr_pool_t *p)
           "base64url: whitespace refused");
     CHECK(!parses(p, a1_with_sig(p, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl")),
           "base64url: non-canonical trailing bits refused");
-    CHECK(jose_b64url_decode(p, "QQ", 2, &out) == 1 && out[0] == 'A'
-          && jose_b64url_decode(p, "QR", 2, &out) < 0
-          && jose_b64url_decode(p, "Q", 1, &out) < 0
-          && jose_b64url_decode(p, "", 0, &out) == 0,
+    CHECK(b64url_decode(p, "QQ", 2, &out) == 1 && out[0] == 'A'
+          && b64url_decode(p, "QR", 2, &out) < 0
+          && b64url_decode(p, "Q", 1, &out) < 0
+          && b64url_decode(p, "", 0, &out) == 0,
           "base64url: lengths and bits");
-    CHECK(!strcmp(jose_b64url_encode(p, (const unsigned char *)"\xfb\xff", 2),
+    CHECK(!strcmp(b64url_encode(p, (const unsigned char *)"\xfb\xff", 2),
                   "-_8"), "base64url: encoding");
     CHECK(verifies(p, hs, a1_token) && !parses(p, "a.b") && !parses(p, "a.b.c.d")
           && !parses(p, "..") && !parses(p, ""), "three parts, no more");
-    sig63 = jose_b64url_encode(p, (const unsigned char *)apr_pstrdup(p,
+    sig63 = b64url_encode(p, (const unsigned char *)apr_pstrdup(p,
                                "0123456789012345678901234567890123456789012345"
                                "67890123456789012"), 63);
     CHECK(!verifies(p, es, apr_pstrcat(p, "eyJhbGciOiJFUzI1NiJ9.", RFC_PAYLOAD,
@@ -526,11 +526,11 @@ static void test_key_rules(apr_pool_t *p)
     memset(big, 0xc3, sizeof(big));
     CHECK(!jwk(p, apr_psprintf(p, "{\"kty\":\"RSA\",\"alg\":\"RS256\",\"n\":"
                                "\"%s\",\"e\":\"AQAB\"}",
-                               jose_b64url_encode(p, big, 128)), 0, 0),
+                               b64url_encode(p, big, 128)), 0, 0),
           "RSA 1024-bit JWK refused");
     CHECK(!jwk(p, apr_psprintf(p, "{\"kty\":\"RSA\",\"alg\":\"RS256\",\"n\":"
                                "\"%s\",\"e\":\"AQAB\"}",
-                               jose_b64url_encode(p, big, 2048)), 0, 0)
+                               b64url_encode(p, big, 2048)), 0, 0)
           && strstr(why, "8192"), "RSA 16384-bit JWK refused");
     CHECK(!jwk(p, "{\"kty\":\"RSA\",\"alg\":\"RS256\",\"n\":\"" A2_N "\","
                "\"e\":\"AAE\"}", 0, 0), "RSA exponent 1 refused");

@@ -217,7 +217,7 @@ static jose_key *vector_key(apr_pool_t *p, const char *kind, const char *key,
         jose_key_from_jwk(p, j, JOSE_ALG_BIT(a), 0, &k, why);
         json_decref(j);
     }
-    else if ((n = jose_b64url_decode(p, key, strlen(key), &raw)) < 0) {
+    else if ((n = b64url_decode(p, key, strlen(key), &raw)) < 0) {
         *why = "KEY is not base64url";
     }
     else if (!strcmp(kind, "pem")) {
@@ -291,7 +291,7 @@ static void sign_vector(apr_pool_t *p, EVP_PKEY *pk, jose_alg alg)
     if (load(p, pk, alg, &sk, &vk)
         && jose_jws_sign(p, sk, hdr, PAYLOAD, &token, &why) == APR_SUCCESS) {
         printf("jose %s pem %s %s\n", jose_alg_name(alg),
-               jose_b64url_encode(p, (unsigned char *)pem, n), token);
+               b64url_encode(p, (unsigned char *)pem, n), token);
     }
     BIO_free(b);
 }
@@ -312,7 +312,7 @@ void jose_sign_vectors(apr_pool_t *p)
                              jose_alg_name(a)), PAYLOAD, &token, &why)
                == APR_SUCCESS) {
             printf("jose %s secret %s %s\n", jose_alg_name(a),
-                   jose_b64url_encode(p, secret, 64), token);
+                   b64url_encode(p, secret, 64), token);
         }
     }
     for (a = JOSE_RS256; a <= JOSE_PS512; a++) {

@@ -43,6 +43,8 @@
 #define MAX_PURGE_INTERVAL      2592000     /* 30 days */
 #define MAX_IDENTIFIER          63        /* PostgreSQL's NAMEDATALEN - 1 */
 #define WATCHDOG_NAME           "auth_backend_dbd"
+#define DEFAULT_TIMEOUT_MS      2000
+#define MAX_TIMEOUT_MS          60000
 
 /* mod_watchdog's functions, found at check_config time (in the parent, so
  * the children inherit them). */
@@ -64,6 +66,20 @@ static int is_identifier(const char *s)
         }
     }
     return c - s <= MAX_IDENTIFIER;
+}
+
+/* timeout=, remembered as given or not: SQLite refuses it */
+static const char *dbd_take_timeout(cmd_parms *cmd, apr_array_header_t *opts,
+                                    dbd_conf *c)
+{
+    apr_int64_t ms = -1;
+    const char *err = option_take_int(cmd->pool, opts, "timeout",
+                                      "timeout (milliseconds)", 1,
+                                      MAX_TIMEOUT_MS, &ms);
+
+    c->timeout_set = ms >= 0;
+    c->timeout = apr_time_from_msec(ms >= 0 ? ms : DEFAULT_TIMEOUT_MS);
+    return err;
 }
 
 static const char *dbd_configure(cmd_parms *cmd, auth_backend *be,
@@ -94,6 +110,9 @@ static const char *dbd_configure(cmd_parms *cmd, auth_backend *be,
     }
     if ((err = option_take_int(cmd->pool, opts, "cache", NULL, 0,
                                TOKEN_CACHE_MAX_SLOTS, &c->cache_size))) {
+        return err;
+    }
+    if ((err = dbd_take_timeout(cmd, opts, c))) {
         return err;
     }
     if ((err = option_take_flag(cmd->pool, opts, "create-table",
@@ -164,10 +183,54 @@ static const char *default_sql(apr_pool_t *p, const dbd_conf *c, int which)
     }
 }
 
+static const char *dbd_check_cache(const dbd_conf *c)
+{
+    if (!c->cache_size) {
+        return NULL;
+    }
+    if (c->dialect != DIALECT_SQLITE) {
+        return "cache= works with DBDriver sqlite3 only: it follows the "
+               "SQLite file's change counter, and a PostgreSQL server has "
+               "nothing a child could read without a query; use cache=0";
+    }
+    if (c->custom[STMT_SELECT]) {
+        return "cache= works with the built-in select only: a custom "
+               "select= may depend on more than the rows (the clock, say), "
+               "which the cache could not follow; drop select= or cache=";
+    }
+    if (c->params[0] != '/') {
+        return "cache= needs DBDParams to be the SQLite file's absolute "
+               "path (starting with '/'): the cache watches that file for "
+               "changes";
+    }
+    return NULL;
+}
+
+/* timeout= bounds PostgreSQL's statements and connections; apr's SQLite
+ * driver has its own bound (about 1.5 s for a locked database). */
+static const char *dbd_check_timeout(apr_pool_t *pconf, dbd_conf *c)
+{
+    const char *err;
+
+    if (c->dialect == DIALECT_SQLITE) {
+        c->timeout = 0;
+        return c->timeout_set ? "timeout= is for DBDriver pgsql: apr's "
+               "SQLite driver gives up on a locked database by itself, "
+               "after about 1.5 s; drop timeout=" : NULL;
+    }
+    if ((err = sql_pgsql_init(pconf))
+        || (err = sql_guard_init(&c->guard, pconf))) {
+        return err;
+    }
+    sql_pgsql_connect_timeout(pconf, c->params, c->timeout);
+    return NULL;
+}
+
 static const char *dbd_check_config(apr_pool_t *pconf, server_rec *s,
                                     auth_backend *be)
 {
     dbd_conf *c = be->strategy_ctx;
+    const char *err;
     int i;
 
     wd_get_instance_fn = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
@@ -202,20 +265,11 @@ static const char *dbd_check_config(apr_pool_t *pconf, server_rec *s,
     if (!c->params) {
         c->params = "";
     }
-    if (c->cache_size && c->dialect != DIALECT_SQLITE) {
-        return "cache= works with DBDriver sqlite3 only: it follows the "
-               "SQLite file's change counter, and a PostgreSQL server has "
-               "nothing a child could read without a query; use cache=0";
+    if ((err = dbd_check_timeout(pconf, c))) {
+        return err;
     }
-    if (c->cache_size && c->custom[STMT_SELECT]) {
-        return "cache= works with the built-in select only: a custom "
-               "select= may depend on more than the rows (the clock, say), "
-               "which the cache could not follow; drop select= or cache=";
-    }
-    if (c->cache_size && c->params[0] != '/') {
-        return "cache= needs DBDParams to be the SQLite file's absolute "
-               "path (starting with '/'): the cache watches that file for "
-               "changes";
+    if ((err = dbd_check_cache(c))) {
+        return err;
     }
 
     /* mod_dbd prepares these on each connection it opens for S; a label
@@ -227,6 +281,7 @@ static const char *dbd_check_config(apr_pool_t *pconf, server_rec *s,
         c->sql[i] = c->custom[i] ? c->custom[i] : default_sql(pconf, c, i);
         c->label[i] = apr_psprintf(pconf, "auth_backend_%u_%s", c->id,
                                    dbd_statements[i].key);
+        c->nparams[i] = sql_statement_params(c->sql[i]);
         sql_prepare(s, c->sql[i], c->label[i]);
     }
     return NULL;

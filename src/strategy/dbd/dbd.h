@@ -64,6 +64,8 @@ typedef struct {
     apr_int64_t cache_size;            /* cache=: answers kept per process */
     int create_table;
     const char *custom[STMT_COUNT];    /* select= insert= delete= purge= */
+    apr_interval_time_t timeout;       /* timeout=: PostgreSQL only */
+    int timeout_set;
 
     /* From check_config, for the server the <AuthBackend> is in. */
     const char *driver;                /* DBDriver */
@@ -71,7 +73,10 @@ typedef struct {
     sql_dialect dialect;
     const char *sql[STMT_COUNT];       /* NULL: not prepared (purge off) */
     const char *label[STMT_COUNT];
+    int nparams[STMT_COUNT];
 
+    /* Per child process: a database that did not answer in time. */
+    sql_guard guard;
     /* Per child process: create-table has succeeded; its last attempt. */
     apr_uint32_t table_ready;
     apr_uint32_t create_tried;

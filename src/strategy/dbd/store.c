@@ -121,9 +121,12 @@ static const char *utc_text(apr_pool_t *p, apr_time_t t, sql_dialect d)
 static int call_open(dbd_call *x)
 {
     dbd_conf *c = x->c;
+    int rv = sql_connect(&x->sql, x->be->server);
 
-    x->sql.dbd = sql_open(x->sql.pool, x->be->server);
-    if (!x->sql.dbd && c->create_table && !apr_atomic_read32(&c->table_ready)) {
+    if (rv < 0) {
+        return 0;               /* the guard said why */
+    }
+    if (!rv && c->create_table && !apr_atomic_read32(&c->table_ready)) {
         apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
         apr_uint32_t last = apr_atomic_read32(&c->create_tried);
 
@@ -148,15 +151,16 @@ static void call_close(dbd_call *x)
     x->sql.dbd = NULL;
 }
 
-/* Runs statement WHICH with ARGS: a random-access select into *RES, or a
- * query counting *NROWS. */
+/* Runs statement WHICH with ARGS: a select into *ROWS, or a query
+ * counting *NROWS. */
 static auth_backend_status call_run(dbd_call *x, int which, const char **args,
-                                    apr_dbd_results_t **res, int *nrows)
+                                    sql_rows *rows, int *nrows)
 {
     x->sql.what = dbd_statements[which].what;
     x->sql.sql = x->c->sql[which];
     x->sql.label = x->c->label[which];
-    switch (sql_run(&x->sql, args, res, nrows)) {
+    x->sql.nparams = x->c->nparams[which];
+    switch (sql_run(&x->sql, args, rows, nrows)) {
     case SQL_OK:
         return AUTH_BACKEND_OK;
     case SQL_NOT_PREPARED:
@@ -176,34 +180,34 @@ static void call_init(dbd_call *x, request_rec *r, server_rec *s,
     x->sql.pool = pool;
     x->sql.dbd = NULL;
     x->sql.who = x->c->who;
+    x->sql.timeout = x->c->timeout;
+    x->sql.guard = x->c->timeout ? &x->c->guard : NULL;
+    x->sql.probe = 0;
 }
 
 /* ---- read, write, destroy -------------------------------------------------------- */
 
 /* The one row of a select, its first column the user; with CREATED, the
  * second column (created_at), NULL if there is none. */
-static auth_backend_status select_user(dbd_call *x, apr_dbd_results_t *res,
+static auth_backend_status select_user(dbd_call *x, const sql_rows *rows,
                                        const char **user,
                                        const char **created)
 {
-    const apr_dbd_driver_t *driver = x->sql.dbd->driver;
-    apr_dbd_row_t *row = NULL;
     const char *v, *c;
-    int n = apr_dbd_num_tuples(driver, res);
+    int n = rows->nrows;
 
     if (n == 0) {
         audit_token_refused(x->sql.r, x->be, REFUSED_UNKNOWN,
                             "not in the store: unknown, expired or revoked");
         return AUTH_BACKEND_DENIED;
     }
-    if (n != 1 || apr_dbd_num_cols(driver, res) < 1
-        || apr_dbd_get_row(driver, x->sql.pool, res, &row, 1) != 0) {
+    if (n != 1 || rows->ncols < 1) {
         call_log(x, APLOG_ERR, apr_psprintf(x->sql.pool, "the select statement "
                  "returned %d rows; a token must match at most one row, "
                  "whose first column is the user id", n));
         return AUTH_BACKEND_ERROR;
     }
-    v = apr_dbd_get_entry(driver, row, 0);
+    v = rows->first[0];
     for (c = v; c && *c && !apr_iscntrl(*c); c++)
         ;
     if (!v || !*v || *c || c - v > MAX_USER_LENGTH) {
@@ -213,8 +217,7 @@ static auth_backend_status select_user(dbd_call *x, apr_dbd_results_t *res,
     }
     *user = apr_pstrdup(x->sql.pool, v);
     if (created) {
-        v = apr_dbd_num_cols(driver, res) < 2 ? NULL
-            : apr_dbd_get_entry(driver, row, 1);
+        v = rows->ncols < 2 ? NULL : rows->first[1];
         *created = v ? apr_pstrdup(x->sql.pool, v) : NULL;
     }
     return AUTH_BACKEND_OK;
@@ -282,7 +285,7 @@ auth_backend_status dbd_read(request_rec *r, const auth_backend *be,
 {
     dbd_conf *c = be->strategy_ctx;
     dbd_call x;
-    apr_dbd_results_t *res = NULL;
+    sql_rows rows;
     unsigned char gen[TOKEN_CACHE_GENERATION];
     const char *args[2], *created = NULL, *ignored;
     auth_backend_status st;
@@ -311,9 +314,9 @@ auth_backend_status dbd_read(request_rec *r, const auth_backend *be,
     args[0] = token;
     args[1] = utc_text(r->pool, now - apr_time_from_sec(c->lifetime),
                        c->dialect);
-    st = call_run(&x, STMT_SELECT, args, &res, NULL);
+    st = call_run(&x, STMT_SELECT, args, &rows, NULL);
     if (st == AUTH_BACKEND_OK) {
-        st = select_user(&x, res, user, watched ? &created : NULL);
+        st = select_user(&x, &rows, user, watched ? &created : NULL);
     }
     call_close(&x);
     if (st == AUTH_BACKEND_OK && watched) {

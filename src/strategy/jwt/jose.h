@@ -39,6 +39,8 @@
 #ifndef AUTH_BACKEND_JOSE_H
 #define AUTH_BACKEND_JOSE_H
 
+#include "common/b64url.h"
+
 #include "apr_pools.h"
 #include "apr_tables.h"
 
@@ -208,6 +210,23 @@ typedef struct {
 apr_status_t jose_jws_parse(apr_pool_t *p, const char *token, apr_size_t len,
                             jose_jws **jws, const char **reason);
 
+/* The header a connection's tokens carried last, read once: an issuer
+ * writes the same header on all its tokens (its alg, its kid), and the
+ * header's reading depends only on its bytes.  Base64url headers longer
+ * than JOSE_HEADER_MEMO_MAX are read each time. */
+#define JOSE_HEADER_MEMO_MAX 512
+
+typedef struct jose_header_memo jose_header_memo;
+
+jose_header_memo *jose_header_memo_create(apr_pool_t *p);
+
+/* jose_jws_parse(), with the header's reading taken from MEMO when the
+ * token's header is the one it holds, byte for byte, and kept in it when
+ * it is read successfully.  MEMO may be NULL. */
+apr_status_t jose_jws_parse_memo(apr_pool_t *p, const char *token,
+                                 apr_size_t len, jose_header_memo *memo,
+                                 jose_jws **jws, const char **reason);
+
 /* APR_SUCCESS only when KEY allows the token's alg and the signature is
  * valid; allocates nothing from any pool. */
 apr_status_t jose_jws_verify(const jose_key *key, const jose_jws *jws,
@@ -219,15 +238,6 @@ apr_status_t jose_jws_verify(const jose_key *key, const jose_jws *jws,
 apr_status_t jose_jws_sign(apr_pool_t *p, const jose_key *key,
                            const char *header_json, const char *payload_json,
                            const char **token, const char **reason);
-
-/* ---- base64url (RFC 7515 §2, strict) ------------------------------------ */
-
-/* Decodes into a NUL-terminated pool buffer; -1 unless IN is the
- * canonical unpadded encoding of something. */
-apr_ssize_t jose_b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
-                               unsigned char **out);
-char *jose_b64url_encode(apr_pool_t *p, const unsigned char *in,
-                         apr_size_t len);
 
 /* ---- for the engine's own files ----------------------------------------- */
 

@@ -41,7 +41,7 @@ static int b64_member(jwk_reader *rd, const char *name, int required,
         return !required;
     }
     if (!json_is_string(v)
-        || (n = jose_b64url_decode(rd->p, json_string_value(v),
+        || (n = b64url_decode(rd->p, json_string_value(v),
                                    json_string_length(v), out)) < 0) {
         rd->reason = "a key member is not base64url";
         return 0;

@@ -101,18 +101,84 @@ static const char *read_header(apr_pool_t *p, jose_jws *jws)
 static int decode(apr_pool_t *p, const char *s, apr_size_t len,
                   unsigned char **out, apr_size_t *out_len)
 {
-    apr_ssize_t n = jose_b64url_decode(p, s, len, out);
+    apr_ssize_t n = b64url_decode(p, s, len, out);
 
     *out_len = n < 0 ? 0 : (apr_size_t)n;
     return n >= 0;
 }
 
-apr_status_t jose_jws_parse(apr_pool_t *p, const char *token, apr_size_t len,
-                            jose_jws **out, const char **reason)
+/* The memo: the base64url header as sent, then "header\0kid\0typ\0"
+ * decoded (kid and typ are parts of the header, so the three fit in
+ * twice the decoded size). */
+struct jose_header_memo {
+    apr_size_t segment_len;             /* 0: empty */
+    char segment[JOSE_HEADER_MEMO_MAX];
+    jose_alg alg;
+    apr_size_t header_len, kid_len, typ_len;
+    int has_kid, has_typ;
+    char text[JOSE_HEADER_MEMO_MAX / 4 * 3 * 2 + 3];
+};
+
+jose_header_memo *jose_header_memo_create(apr_pool_t *p)
+{
+    return apr_pcalloc(p, sizeof(jose_header_memo));
+}
+
+static int memo_get(const jose_header_memo *m, apr_pool_t *p,
+                    const char *segment, apr_size_t len, jose_jws *jws)
+{
+    const char *at;
+
+    if (!m || !m->segment_len || m->segment_len != len
+        || memcmp(m->segment, segment, len)) {
+        return 0;
+    }
+    /* copied: a later request of the connection may replace the memo */
+    jws->alg = m->alg;
+    jws->header = apr_pstrmemdup(p, m->text, m->header_len);
+    jws->header_len = m->header_len;
+    at = m->text + m->header_len + 1;
+    jws->kid = m->has_kid ? apr_pstrmemdup(p, at, m->kid_len) : NULL;
+    at += m->kid_len + 1;
+    jws->typ = m->has_typ ? apr_pstrmemdup(p, at, m->typ_len) : NULL;
+    return 1;
+}
+
+static void memo_put(jose_header_memo *m, const char *segment,
+                     apr_size_t len, const jose_jws *jws)
+{
+    apr_size_t kid_len = jws->kid ? strlen(jws->kid) : 0;
+    apr_size_t typ_len = jws->typ ? strlen(jws->typ) : 0;
+    char *at = m->text;
+
+    m->segment_len = 0;
+    if (len > JOSE_HEADER_MEMO_MAX
+        || jws->header_len + kid_len + typ_len + 3 > sizeof(m->text)) {
+        return;
+    }
+    memcpy(m->segment, segment, len);
+    m->alg = jws->alg;
+    m->header_len = jws->header_len;
+    m->kid_len = kid_len;
+    m->typ_len = typ_len;
+    m->has_kid = jws->kid != NULL;
+    m->has_typ = jws->typ != NULL;
+    memcpy(at, jws->header, jws->header_len + 1);
+    at += jws->header_len + 1;
+    memcpy(at, jws->kid ? jws->kid : "", kid_len + 1);
+    at += kid_len + 1;
+    memcpy(at, jws->typ ? jws->typ : "", typ_len + 1);
+    m->segment_len = len;
+}
+
+apr_status_t jose_jws_parse_memo(apr_pool_t *p, const char *token,
+                                 apr_size_t len, jose_header_memo *memo,
+                                 jose_jws **out, const char **reason)
 {
     const char *d1, *d2;
     unsigned char *hdr, *payload, *sig;
     jose_jws *jws;
+    int known;
 
     *out = NULL;
     if (len > JOSE_MAX_TOKEN) {
@@ -126,22 +192,34 @@ apr_status_t jose_jws_parse(apr_pool_t *p, const char *token, apr_size_t len,
         return APR_EINVAL;
     }
     jws = apr_pcalloc(p, sizeof(*jws));
-    if (!decode(p, token, d1 - token, &hdr, &jws->header_len)
+    known = memo_get(memo, p, token, d1 - token, jws);
+    if ((!known && !decode(p, token, d1 - token, &hdr, &jws->header_len))
         || !decode(p, d1 + 1, d2 - d1 - 1, &payload, &jws->payload_len)
         || !decode(p, d2 + 1, len - (d2 + 1 - token), &sig, &jws->sig_len)) {
         *reason = "JWS part is not strict base64url";
         return APR_EINVAL;
     }
-    jws->header = (const char *)hdr;
     jws->payload = payload;
     jws->sig = sig;
     jws->signing_input = apr_pstrmemdup(p, token, d2 - token);
     jws->signing_input_len = d2 - token;
-    if ((*reason = read_header(p, jws))) {
-        return APR_EINVAL;
+    if (!known) {
+        jws->header = (const char *)hdr;
+        if ((*reason = read_header(p, jws))) {
+            return APR_EINVAL;
+        }
+        if (memo) {
+            memo_put(memo, token, d1 - token, jws);
+        }
     }
     *out = jws;
     return APR_SUCCESS;
+}
+
+apr_status_t jose_jws_parse(apr_pool_t *p, const char *token, apr_size_t len,
+                            jose_jws **out, const char **reason)
+{
+    return jose_jws_parse_memo(p, token, len, NULL, out, reason);
 }
 
 /* ---- the primitives ----------------------------------------------------- */
@@ -396,9 +474,9 @@ apr_status_t jose_jws_sign(apr_pool_t *p, const jose_key *key,
         *reason = "the key cannot sign: it is a public key";
         return APR_EINVAL;
     }
-    in = apr_pstrcat(p, jose_b64url_encode(p, (const unsigned char *)
+    in = apr_pstrcat(p, b64url_encode(p, (const unsigned char *)
                                            header_json, strlen(header_json)),
-                     ".", jose_b64url_encode(p, (const unsigned char *)
+                     ".", b64url_encode(p, (const unsigned char *)
                                              payload_json,
                                              strlen(payload_json)), NULL);
     if (key->kty == JOSE_KTY_OCT) {
@@ -414,7 +492,7 @@ apr_status_t jose_jws_sign(apr_pool_t *p, const jose_key *key,
         *reason = "signing failed";
         return APR_EGENERAL;
     }
-    *token = apr_pstrcat(p, in, ".", jose_b64url_encode(p, sig, sig_len),
+    *token = apr_pstrcat(p, in, ".", b64url_encode(p, sig, sig_len),
                          NULL);
     OPENSSL_cleanse(mac, sizeof(mac));
     return APR_SUCCESS;

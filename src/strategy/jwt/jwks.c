@@ -199,6 +199,107 @@ const char *jwks_configure(cmd_parms *cmd, const auth_backend *be,
     return NULL;
 }
 
+/* Copies the published document into P: 0 if the writer kept changing
+ * it (the caller keeps what it has). */
+static int shared_copy(const jwks_shared *sh, apr_pool_t *p, char **doc,
+                       apr_size_t *len, apr_uint32_t *generation)
+{
+    jwks_shared *w = (jwks_shared *)sh;    /* apr_atomic wants non-const */
+    int tries;
+
+    for (tries = 0; tries < SEQLOCK_TRIES; tries++) {
+        apr_uint32_t before = apr_atomic_add32(&w->seq, 0), after;
+
+        if (before & 1) {
+            continue;
+        }
+        *generation = apr_atomic_add32(&w->generation, 0);
+        *len = sh->len <= JOSE_MAX_JWKS_BYTES ? sh->len : 0;
+        *doc = apr_pmemdup(p, sh->doc, *len + 1);
+        (*doc)[*len] = '\0';
+        after = apr_atomic_add32(&w->seq, 0);
+        if (before == after) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- across restarts ---------------------------------------------------- */
+
+/* What a generation of the configuration last published, kept in the
+ * parent's process pool, which outlives restarts: the next generation
+ * starts with it instead of answering 503 until its own first fetch.  It
+ * is found by the backend's name and source, so a changed jwks= or
+ * discovery= starts empty; the new fetcher checks it at once. */
+typedef struct {
+    char *doc;
+    apr_size_t len, cap;
+} jwks_carried;
+
+static jwks_carried *carried(const jwks_source *src, apr_pool_t *p,
+                             int create)
+{
+    apr_pool_t *pp = src->server->process->pool;
+    const char *key = apr_psprintf(p, "auth_backend_jwks\n%s\n%s\n%x",
+                                   src->backend, src->url ? src->url
+                                   : src->discovery, src->allowed);
+    void *v = NULL;
+
+    apr_pool_userdata_get(&v, key, pp);
+    if (!v && create) {
+        v = apr_pcalloc(pp, sizeof(jwks_carried));
+        /* the key is not copied: it must live as long as the pool */
+        apr_pool_userdata_set(v, apr_pstrdup(pp, key), apr_pool_cleanup_null,
+                              pp);
+    }
+    return v;
+}
+
+/* A pconf cleanup, in the parent: it runs as the configuration is
+ * dropped, before the segment it reads (created earlier) is destroyed. */
+static apr_status_t carry_over(void *data)
+{
+    jwks_source *src = data;
+    apr_pool_t *p;
+    jwks_carried *c;
+    char *doc;
+    apr_size_t len;
+    apr_uint32_t generation;
+
+    if (!src->shared || !apr_atomic_read32(&src->shared->generation)
+        || apr_pool_create(&p, NULL) != APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
+    if (shared_copy(src->shared, p, &doc, &len, &generation) && len
+        && (c = carried(src, p, 1))) {
+        if (len + 1 > c->cap) {         /* grows at most to the 1 MB cap */
+            c->cap = len + 1 > 2 * c->cap ? len + 1 : 2 * c->cap;
+            c->doc = apr_palloc(src->server->process->pool, c->cap);
+        }
+        memcpy(c->doc, doc, len + 1);
+        c->len = len;
+    }
+    apr_pool_destroy(p);
+    return APR_SUCCESS;
+}
+
+/* The previous generation's document as this one's first; the fetcher
+ * still fetches at its start. */
+static void carry_in(apr_pool_t *ptemp, jwks_source *src)
+{
+    jwks_carried *c = carried(src, ptemp, 0);
+
+    if (c && c->len && c->len <= JOSE_MAX_JWKS_BYTES) {
+        memcpy(src->shared->doc, c->doc, c->len);
+        src->shared->len = c->len;
+        apr_atomic_set32(&src->shared->generation, 1);
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, src->server, "backend '%s': "
+                     "the key set of before the restart stays in use until "
+                     "the first fetch", src->backend);
+    }
+}
+
 /* ---- startup --------------------------------------------------------------- */
 
 const char *jwks_check_config(apr_pool_t *pconf, const auth_backend *be,
@@ -238,6 +339,8 @@ const char *jwks_post_config(apr_pool_t *pconf, const auth_backend *be,
     }
     src->shared = apr_shm_baseaddr_get(shm);
     memset(src->shared, 0, sizeof(jwks_shared));
+    carry_in(pconf, src);
+    apr_pool_cleanup_register(pconf, src, carry_over, apr_pool_cleanup_null);
     /* a singleton: one child fetches, as the user httpd runs as; each
      * tick it looks whether a fetch is due */
     rv = wd_get_instance_fn(&wd, WATCHDOG_NAME, 0, 1, pconf);
@@ -264,32 +367,6 @@ void jwks_child_init(apr_pool_t *pchild, jwks_source *src)
 }
 
 /* ---- the request path -------------------------------------------------------- */
-
-/* Copies the published document into P: 0 if the writer kept changing
- * it (the caller keeps what it has). */
-static int shared_copy(const jwks_shared *sh, apr_pool_t *p, char **doc,
-                       apr_size_t *len, apr_uint32_t *generation)
-{
-    jwks_shared *w = (jwks_shared *)sh;    /* apr_atomic wants non-const */
-    int tries;
-
-    for (tries = 0; tries < SEQLOCK_TRIES; tries++) {
-        apr_uint32_t before = apr_atomic_add32(&w->seq, 0), after;
-
-        if (before & 1) {
-            continue;
-        }
-        *generation = apr_atomic_add32(&w->generation, 0);
-        *len = sh->len <= JOSE_MAX_JWKS_BYTES ? sh->len : 0;
-        *doc = apr_pmemdup(p, sh->doc, *len + 1);
-        (*doc)[*len] = '\0';
-        after = apr_atomic_add32(&w->seq, 0);
-        if (before == after) {
-            return 1;
-        }
-    }
-    return 0;
-}
 
 static void loaded_unref(jwks_loaded *l)
 {

@@ -20,7 +20,9 @@
 #include "common/common.h"
 #include "strategy/redis/redis.h"
 
+#include "apr_atomic.h"
 #include "apr_lib.h"
+#include "apr_shm.h"
 #include "apr_strings.h"
 
 #include <jansson.h>
@@ -28,6 +30,8 @@
 #define DEFAULT_KEY_PREFIX      "fastapi_users_token:"
 #define DEFAULT_TIMEOUT_MS  500
 #define MAX_TIMEOUT_MS      60000
+#define DEFAULT_CACHE_LAG_MS 1000
+#define MIN_CACHE_LAG_MS    10
 #define MAX_PREFIX_LENGTH   1024
 #define MAX_USER_LENGTH     1024
 
@@ -37,6 +41,9 @@ typedef struct {
     const char *prefix;
     const char *lifetime;       /* the EX argument, as text */
     apr_int64_t cache_size;     /* cache=: lookups kept per process */
+    apr_int64_t cache_lag;      /* cache-lag=, milliseconds */
+    apr_uint32_t *revoked;      /* shared by the children: moves on with
+                                 * every logout through this server */
     redis_pool *pool;           /* per child process, from child_init */
     redis_tracking *tracking;   /* likewise; NULL: no cache */
 } redis_conf;
@@ -115,6 +122,32 @@ static const char *configure_credentials(cmd_parms *cmd,
     return NULL;
 }
 
+/* cache= and cache-lag= */
+static const char *configure_cache(cmd_parms *cmd, apr_array_header_t *opts,
+                                   redis_conf *c)
+{
+    const char *err;
+
+    if ((err = option_take_int(cmd->pool, opts, "cache", NULL, 0,
+                               TOKEN_CACHE_MAX_SLOTS, &c->cache_size))) {
+        return err;
+    }
+    c->cache_lag = DEFAULT_CACHE_LAG_MS;
+    if ((err = option_take_int(cmd->pool, opts, "cache-lag",
+                               "cache-lag (milliseconds)", MIN_CACHE_LAG_MS,
+                               MAX_TIMEOUT_MS, &c->cache_lag))) {
+        return err;
+    }
+    if (c->cache_size && c->url.kind == REDIS_URL_SENTINEL) {
+        /* the subscription would stay with a master that Sentinel may
+         * replace without telling it: invalidations could be lost */
+        return "cache= cannot be used with redis-sentinel:// URLs: after a "
+               "failover the invalidations of the new master could be "
+               "missed; use cache=0";
+    }
+    return NULL;
+}
+
 static const char *redis_configure(cmd_parms *cmd, auth_backend *be,
                                    apr_array_header_t *opts, void **ctx)
 {
@@ -162,16 +195,8 @@ static const char *redis_configure(cmd_parms *cmd, auth_backend *be,
                                &timeout))) {
         return err;
     }
-    if ((err = option_take_int(cmd->pool, opts, "cache", NULL, 0,
-                               TOKEN_CACHE_MAX_SLOTS, &c->cache_size))) {
+    if ((err = configure_cache(cmd, opts, c))) {
         return err;
-    }
-    if (c->cache_size && c->url.kind == REDIS_URL_SENTINEL) {
-        /* the subscription would stay with a master that Sentinel may
-         * replace without telling it: invalidations could be lost */
-        return "cache= cannot be used with redis-sentinel:// URLs: after a "
-               "failover the invalidations of the new master could be "
-               "missed; use cache=0";
     }
     c->lifetime = apr_psprintf(cmd->pool, "%" APR_INT64_T_FMT, lifetime);
     c->target.url = &c->url;
@@ -193,9 +218,9 @@ static void redis_child_init(apr_pool_t *pchild, server_rec *s,
                      be->name);
     }
     if (c->cache_size
-        && !(c->tracking = redis_tracking_create(pchild, &c->target,
-                                                 c->prefix,
-                                                 (unsigned int)c->cache_size))) {
+        && !(c->tracking = redis_tracking_create(
+                 pchild, &c->target, c->prefix, (unsigned int)c->cache_size,
+                 apr_time_from_msec(c->cache_lag), c->revoked))) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "backend '%s': cannot "
                      "create the token cache of this process; every token "
                      "is looked up in Redis", be->name);
@@ -430,6 +455,33 @@ static auth_backend_status redis_destroy(request_rec *r,
     return AUTH_BACKEND_OK;
 }
 
+/* cache=: the counter of logouts that every child of this server
+ * follows, so that a logout here is refused at once by all of them,
+ * whatever their subscriptions lag behind. */
+static const char *redis_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                                     server_rec *s, auth_backend *be)
+{
+    redis_conf *c = be->strategy_ctx;
+    apr_shm_t *shm;
+    apr_status_t rv;
+
+    (void)ptemp;
+    (void)s;
+    if (!c->cache_size) {
+        return NULL;
+    }
+    rv = apr_shm_create(&shm, sizeof(*c->revoked), NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+        return apr_psprintf(pconf, "cache=: no shared memory for the "
+                            "logouts of the children: %s",
+                            apr_strerror(rv, buf, sizeof(buf)));
+    }
+    c->revoked = apr_shm_baseaddr_get(shm);
+    apr_atomic_set32(c->revoked, 0);
+    return NULL;
+}
+
 const auth_backend_strategy_provider strategy_redis = {
     redis_configure,
     NULL,                       /* check_config */
@@ -437,7 +489,7 @@ const auth_backend_strategy_provider strategy_redis = {
     redis_read,
     redis_write,
     redis_destroy,
-    NULL,                       /* post_config */
+    redis_post_config,
     NULL,                       /* issuer: opaque tokens name none */
     NULL
 };

@@ -139,11 +139,16 @@ redisReply *redis_pool_command(redis_pool *pool, request_rec *r,
 typedef struct redis_tracking redis_tracking;
 
 /* Once per child process: NSLOTS cached lookups of keys under PREFIX on
- * T's server (not Sentinel), kept honest by Redis' invalidations. */
+ * T's server (not Sentinel), kept honest by Redis' invalidations.  A hit
+ * is served only while the subscription has proved within LAG that it
+ * is up to date; REVOKED (shared memory, or NULL) moves on with every
+ * logout through any child of this server, and empties the cache. */
 redis_tracking *redis_tracking_create(apr_pool_t *pchild,
                                       const redis_target *t,
                                       const char *prefix,
-                                      unsigned int nslots);
+                                      unsigned int nslots,
+                                      apr_interval_time_t lag,
+                                      apr_uint32_t *revoked);
 
 /* 1 and *USER (from R's pool) when TOKEN's lookup is cached and can be
  * trusted now.  Otherwise 0 and *TICKET: what redis_tracking_put() needs
@@ -168,7 +173,8 @@ void redis_tracking_put(redis_tracking *tr, request_rec *r,
                         const char *user, apr_time_t asked,
                         long long pttl_ms, apr_uint64_t ticket);
 
-/* Forgets TOKEN at once (a logout through this process). */
+/* Forgets TOKEN at once (a logout through this process), and tells the
+ * other children to forget what they cached. */
 void redis_tracking_forget(redis_tracking *tr, const char *token);
 
 #endif /* AUTH_BACKEND_REDIS_H */

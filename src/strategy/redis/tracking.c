@@ -18,9 +18,16 @@
  *  - the connection breaks (EOF, reset, a protocol error): every entry is
  *    forgotten, and the cache serves nothing until a new subscription is
  *    up;
- *  - the connection hangs silently: a PING goes out every LAG/4 at most;
- *    hits are served only while the last PONG answers a PING sent less
- *    than LAG ago, and a PING unanswered after LAG breaks the connection;
+ *  - the invalidations come late (a slow or silent link, a busy Redis):
+ *    a PING goes out every LAG/4 at most (cache-lag=), and hits are
+ *    served only while the last PONG answers a PING sent less than LAG
+ *    ago.  The PONG comes on the same stream after every invalidation
+ *    Redis queued before it read the PING, so a key deleted anywhere
+ *    more than LAG ago is never served.  A PING unanswered after LAG (a
+ *    second at least) breaks the connection;
+ *  - a logout through another child of this server: its invalidation may
+ *    be late too, so the logout also moves a counter in shared memory
+ *    (REVOKED), and a child that sees it moved empties its cache;
  *  - a lookup races a write: an answer is cached only when no invalidation
  *    and no reconnection came between the GET and the insert (the ticket);
  *  - the key expires: an entry never outlives the key's PTTL.
@@ -34,13 +41,14 @@
 #include "common/common.h"
 #include "strategy/redis/redis.h"
 
+#include "apr_atomic.h"
 #include "apr_strings.h"
 #include "apr_thread_mutex.h"
 
 #include <errno.h>
 #include <sys/socket.h>
 
-#define LAG             apr_time_from_sec(1)
+#define MIN_DEAD        apr_time_from_sec(1)
 #define RETRY_BROKEN    apr_time_from_sec(1)
 #define RETRY_REFUSED   apr_time_from_sec(60)
 #define NO_TTL_MAX      60.0        /* seconds, for a key without expiry */
@@ -53,6 +61,10 @@ struct redis_tracking {
     const char *prefix;
     apr_size_t prefix_len;
     token_cache *cache;
+    apr_interval_time_t lag;        /* cache-lag= */
+    apr_interval_time_t dead;       /* a PING unanswered for this long */
+    const char *dead_why;
+    apr_uint32_t *revoked;          /* shared with the other children */
     apr_thread_mutex_t *mutex;
     /* all below under the mutex */
     track_state state;
@@ -62,6 +74,8 @@ struct redis_tracking {
     apr_time_t retry_at;            /* DOWN: no new subscription before */
     apr_time_t confirmed;           /* the last PONG answers a PING sent then */
     apr_time_t ping_sent;           /* the PING in flight, or 0 */
+    apr_uint32_t revoked_seen;      /* *REVOKED when the cache last
+                                     * followed it */
 };
 
 static apr_status_t tracking_cleanup(void *data)
@@ -78,7 +92,9 @@ static apr_status_t tracking_cleanup(void *data)
 redis_tracking *redis_tracking_create(apr_pool_t *pchild,
                                       const redis_target *t,
                                       const char *prefix,
-                                      unsigned int nslots)
+                                      unsigned int nslots,
+                                      apr_interval_time_t lag,
+                                      apr_uint32_t *revoked)
 {
     redis_tracking *tr = apr_pcalloc(pchild, sizeof(*tr));
 
@@ -90,6 +106,13 @@ redis_tracking *redis_tracking_create(apr_pool_t *pchild,
     tr->target = t;
     tr->prefix = prefix;
     tr->prefix_len = strlen(prefix);
+    tr->lag = lag;
+    tr->dead = lag > MIN_DEAD ? lag : MIN_DEAD;
+    tr->dead_why = tr->dead == MIN_DEAD ? "no answer to PING within a second"
+        : apr_psprintf(pchild, "no answer to PING within %" APR_INT64_T_FMT
+                       " ms", (apr_int64_t)apr_time_as_msec(tr->dead));
+    tr->revoked = revoked;
+    tr->revoked_seen = revoked ? apr_atomic_read32(revoked) : 0;
     tr->state = TRACK_DOWN;
     apr_pool_cleanup_register(pchild, tr, tracking_cleanup,
                               apr_pool_cleanup_null);
@@ -291,16 +314,16 @@ static const char *drain(redis_tracking *tr)
     }
 }
 
-/* Under the mutex, UP: a PING now and then proves the connection alive. */
+/* Under the mutex, UP: a PING now and then proves the connection alive
+ * and the invalidations read up to when it was sent. */
 static const char *heartbeat(redis_tracking *tr, apr_time_t now)
 {
     static const char ping[] = "*1\r\n$4\r\nPING\r\n";
 
     if (tr->ping_sent) {
-        return now - tr->ping_sent > LAG ? "no answer to PING within a second"
-                                         : NULL;
+        return now - tr->ping_sent > tr->dead ? tr->dead_why : NULL;
     }
-    if (now - tr->confirmed > LAG / 4) {
+    if (now - tr->confirmed > tr->lag / 4) {
         if (send(tr->ctx->fd, ping, sizeof(ping) - 1,
                  MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)(sizeof(ping) - 1)) {
             return "cannot send PING";
@@ -314,7 +337,14 @@ static const char *heartbeat(redis_tracking *tr, apr_time_t now)
 static const char *refresh(redis_tracking *tr, apr_time_t now)
 {
     const char *broken = NULL;
+    apr_uint32_t revoked = tr->revoked ? apr_atomic_read32(tr->revoked) : 0;
 
+    if (revoked != tr->revoked_seen) {
+        /* a logout through another child: whatever it was, forget it */
+        tr->revoked_seen = revoked;
+        tr->seq++;
+        token_cache_clear(tr->cache);
+    }
     if (tr->state == TRACK_UP
         && ((broken = drain(tr)) || (broken = heartbeat(tr, now)))) {
         go_down(tr, RETRY_BROKEN);
@@ -348,7 +378,7 @@ int redis_tracking_get(redis_tracking *tr, request_rec *r,
         tr->state = TRACK_CONNECTING;
         connect = 1;
     }
-    trusted = tr->state == TRACK_UP && now - tr->confirmed < LAG;
+    trusted = tr->state == TRACK_UP && now - tr->confirmed < tr->lag;
     *ticket = tr->state == TRACK_UP ? tr->seq : 0;
     apr_thread_mutex_unlock(tr->mutex);
 
@@ -398,5 +428,14 @@ void redis_tracking_forget(redis_tracking *tr, const char *token)
     apr_thread_mutex_lock(tr->mutex);
     tr->seq++;                  /* a GET in flight must not bring it back */
     token_cache_forget(tr->cache, token, strlen(token));
+    if (tr->revoked) {
+        /* after the DEL, so that another child's GET made before it cannot
+         * be cached after the others saw the counter move; this child
+         * keeps its cache unless another logout came in between */
+        apr_uint32_t before = apr_atomic_inc32(tr->revoked);
+        if (before == tr->revoked_seen) {
+            tr->revoked_seen = before + 1;
+        }
+    }
     apr_thread_mutex_unlock(tr->mutex);
 }

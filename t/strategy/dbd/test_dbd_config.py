@@ -50,6 +50,12 @@ OPTION_ERRORS = [
      ["cache must be a whole number from 0 to 65536"]),
     ("cache-text", "dbd cache=on",
      ["cache must be a whole number from 0 to 65536"]),
+    ("timeout-zero", "dbd timeout=0",
+     ["timeout (milliseconds) must be a whole number from 1 to 60000"]),
+    ("timeout-too-long", "dbd timeout=60001",
+     ["timeout (milliseconds) must be a whole number from 1 to 60000"]),
+    ("timeout-text", "dbd timeout=2s",
+     ["timeout (milliseconds) must be a whole number from 1 to 60000"]),
     ("unknown-option", "dbd prefix=x", ["unknown option 'prefix'"]),
     ("option-twice", "dbd table=a table=b",
      ["option 'table' is given more than once"]),
@@ -101,6 +107,13 @@ def test_cache_needs_sqlite(httpd_config):
                        "use cache=0")
 
 
+def test_timeout_is_for_postgresql(httpd_config):
+    h = httpd_config(SQLITE + backend("dbd timeout=500"), modules=["dbd"])
+    assert_check_error(h, line_of(h, "<AuthBackend db>"),
+                       "timeout= is for DBDriver pgsql",
+                       "after about 1.5 s; drop timeout=")
+
+
 def test_cache_needs_the_built_in_select(httpd_config):
     h = httpd_config(SQLITE + backend('dbd cache=1024 "select=SELECT login '
                                       'FROM s WHERE id = %s"'),
@@ -128,7 +141,8 @@ def test_valid_configurations(httpd_config):
                              "purge-interval=300 cache=4096")
             + vhost(backend("dbd", name="inherits"))
             + vhost('DBDriver pgsql\nDBDParams "host=127.0.0.1 port=1"\n'
-                    + backend("dbd create-table=off", name="own"))
+                    + backend("dbd create-table=off timeout=1500",
+                              name="own"))
             + backend('dbd "select=SELECT login FROM s WHERE id = %s AND '
                       'note LIKE \'50%%\'" "insert=INSERT INTO s (id, '
                       'login) VALUES (%s, %s)" "delete=DELETE FROM s WHERE '

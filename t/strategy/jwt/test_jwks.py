@@ -28,7 +28,7 @@ import pytest
 
 import conf
 from config_check import assert_ok, line_of, output
-from harness import Httpd, session
+from harness import APACHE2, Httpd, httpd_env, session
 from jwks_server import JwksServer, Key, TestCA, jwks, oct_jwk
 from tokens import hs_sign, raw_token
 from wait import wait_until
@@ -1098,3 +1098,59 @@ def test_config_ok(make, ca):
              files={"good.json": json.dumps(jwks(Key.ec("g")))})
     # -t reads the file: set but fetches nothing (nothing listens on :1)
     assert_ok(h)
+
+
+# ---- restarts ----------------------------------------------------------------------
+
+def restart(h, how):
+    """`apache2 -k graceful` or `-k restart`; waits until the parent has
+    resumed once more."""
+    n = restarts(h)
+    subprocess.run([APACHE2, "-d", h.root, "-f", h.conf_path, "-k", how],
+                   check=True, capture_output=True, timeout=30,
+                   env=httpd_env())
+    wait_until(lambda: restarts(h) > n or h.proc.poll() is not None, 30,
+               0.1, "httpd to resume after -k %s" % how)
+    assert h.proc.poll() is None, "httpd exited on -k %s" % how
+
+
+@pytest.mark.parametrize("how", ["graceful", "restart"])
+def test_restart_keeps_the_key_set_while_the_provider_is_down(env, how):
+    """A restart must not leave a fetched key set's tokens at 503 until the
+    next successful fetch: the new generation starts with the last good
+    set of the old one (and its fetcher still tries at once)."""
+    k1 = Key.rsa("k1")
+    e = env(k1, refresh=3600, min_refresh=1)
+    wait_accepted(e, k1, what="the first fetch")
+    e.srv.down()
+    hits = e.srv.hits
+    mark = e.h.log_mark()
+    restart(e.h, how)
+    # the very first requests after the restart, before any fetch could
+    # have succeeded (the provider is down)
+    assert [e.status(k1.token()) for _ in range(5)] == [200] * 5
+    assert_refused(e.get(Key.rsa("k1").token()))     # same kid, other key
+    log = e.h.log_since(mark)
+    assert "the key set of before the restart stays in use" in log, log
+    wait_until(lambda: "the last good key set stays in use"
+               in e.h.log_since(mark), 15, 0.2,
+               "the new generation's fetch to fail and say so")
+    assert e.srv.hits == hits                        # down: nothing served
+    assert e.status(k1.token()) == 200
+    e.srv.up()
+    assert e.status(k1.token()) == 200
+
+
+def test_restart_with_another_key_set_url_starts_empty(env, servers, ca):
+    """What is carried over belongs to the backend's name and source: a
+    configuration that now names another server starts without keys."""
+    k1 = Key.rsa("k1")
+    e = env(k1, refresh=3600, min_refresh=1)
+    wait_accepted(e, k1, what="the first fetch")
+    other = servers(k1)
+    other.down()
+    text = open(e.h.conf_path).read().replace(e.srv.url, other.url)
+    with open(e.h.conf_path, "w") as f:
+        f.write(text)
+    restart(e.h, "graceful")
+    assert_unavailable(e.get(k1.token()))

@@ -593,3 +593,44 @@ def test_server_is_healthy_and_logs_hold_no_token_or_secret(server):
         for part in t.split("."):
             if len(part) >= 16:
                 assert part not in log, "a token part is in the error log"
+
+
+# ---- one keep-alive connection, many tokens ---------------------------------
+
+def test_tokens_on_one_connection_are_each_judged_by_their_own_header(
+        server, keys):
+    """A connection remembers its tokens' last JWS header (jose_jws.c), so
+    that an issuer's repeated header is read once: whatever it remembers,
+    each token is judged by its own header and signature.  cache=0, so
+    every token is parsed and verified."""
+    hdr = {"alg": "HS256", "typ": "JWT"}
+    good = hs_sign(hdr, claims(), SECRET)
+    forged = hs_sign(hdr, claims(user="mallory"), OTHER_SECRET)
+    with_kid = hs_sign({"alg": "HS256", "typ": "JWT", "kid": "k"},
+                       claims(user="bob"), SECRET)
+    none = raw_token({"alg": "none", "typ": "JWT"}, claims(user="mallory"))
+    rs = fastapi_users_token(keys("rsa.key"), algorithm="RS256", user="carol")
+    steps = [
+        ("/nocache/data.json", good, 200, "alice"),
+        ("/nocache/data.json", forged, 401, None),     # same header bytes
+        ("/nocache/data.json", good, 200, "alice"),
+        ("/nocache/data.json", with_kid, 200, "bob"),  # static key: no kid
+        ("/nocache/data.json", none, 401, None),
+        ("/alg-RS256/data.json", good, 401, None),     # HS256 header there
+        ("/nocache/data.json", good, 200, "alice"),    # ... read the same
+        ("/nocache/data.json", rs, 401, None),         # RS256 header here
+        ("/alg-RS256/data.json", rs, 200, "carol"),
+        ("/alg-RS256/data.json", good, 401, None),
+    ]
+    c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        for path, token, status, user in steps:
+            server.sent.append(token)
+            c.request("GET", path, headers={"Authorization": "Bearer " + token})
+            r = RawResponse(c.getresponse())
+            assert r.status_code == status, (path, user, r.text)
+            if user:
+                assert r.headers["X-Remote-User"] == user
+            assert r.headers.get("Connection", "").lower() != "close"
+    finally:
+        c.close()

@@ -8,6 +8,8 @@ subscription empties the cache or stops it from answering; a Redis
 without the rights for it just works uncached."""
 
 import concurrent.futures
+import queue
+import re
 import secrets
 import socket
 import threading
@@ -15,6 +17,7 @@ import time
 
 import pytest
 
+from harness import session
 from redis_server import (ROUTES, Client, RedisServer, backend_conf,
                           htpasswd)
 from wait import wait_until
@@ -30,10 +33,13 @@ RIGHTS = ("+get +set +del +pttl +client|id +client|tracking +subscribe "
 class Blackhole:
     """A TCP relay to Redis that can stop passing what Redis sends to the
     connection that subscribed, as a half-dead link would: the socket
-    stays open and nothing arrives."""
+    stays open and nothing arrives.  With DELAY (seconds), what Redis
+    sends to that connection arrives that much later instead, in order:
+    invalidations that are late on their way."""
 
-    def __init__(self, target_port):
+    def __init__(self, target_port, delay=0):
         self.target = target_port
+        self.delay = delay
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -58,6 +64,16 @@ class Blackhole:
             threading.Thread(target=self._pump, daemon=True,
                              args=(server, client, state, False)).start()
 
+    @staticmethod
+    def _late(q, dst):
+        while True:
+            due, data = q.get()
+            time.sleep(max(0, due - time.monotonic()))
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+
     def _pump(self, src, dst, state, upstream):
         while True:
             try:
@@ -75,6 +91,13 @@ class Blackhole:
                 state["subscriber"] = True
             if not upstream and state["subscriber"] and self.mute_subscriber:
                 continue                        # swallowed
+            if not upstream and state["subscriber"] and self.delay:
+                if "late" not in state:
+                    state["late"] = queue.Queue()
+                    threading.Thread(target=self._late, daemon=True,
+                                     args=(state["late"], dst)).start()
+                state["late"].put((time.monotonic() + self.delay, data))
+                continue
             try:
                 dst.sendall(data)
             except OSError:
@@ -377,5 +400,103 @@ def test_tokens_never_reach_the_log(node):
     # the invalidations carry the keys: prefix and token
     log = node.error_log()
     assert len(ISSUED) > 100
+    assert not [t for t in ISSUED if t in log]
+    assert PREFIX not in log and ACL_PW not in log
+
+
+# ---- late invalidations: two children, a subscription 400 ms behind ------------
+
+LATE = 0.4
+
+
+@pytest.fixture(scope="module")
+def late_relay(redis_k):
+    b = Blackhole(redis_k.port, delay=LATE)
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def node2(httpd_factory, redis_k, late_relay):
+    """Two child processes, each with its cache, whose subscriptions hear
+    of every change 400 ms late."""
+    url = "redis://app:%s@127.0.0.1:%d" % (ACL_PW, late_relay.port)
+    conf = ROUTES
+    conf += backend_conf("late", "redis url=%s cache=64 timeout=2000" % url)
+    conf += backend_conf("tight", "redis url=%s cache=64 timeout=2000 "
+                         "cache-lag=200" % url)
+    conf += ("ServerLimit 2\nStartServers 2\nMinSpareThreads 32\n"
+             "MaxRequestWorkers 32\n")
+    h = httpd_factory(conf, start=False,
+                      files={"users": htpasswd("alice", PW) + "\n"})
+    return h.start()
+
+
+def fresh_get(node, backend, token):
+    """On a connection of its own: either child may take it."""
+    s = session()
+    try:
+        return s.get(node.url("/p/%s/index.html" % backend),
+                     headers={"Authorization": "Bearer " + token,
+                              "Connection": "close"}, timeout=10)
+    finally:
+        s.close()
+
+
+def warm_both(node, backend, token):
+    """Requests until both children answered TOKEN from their caches."""
+    mark = node.log_mark()
+    for _ in range(400):
+        assert fresh_get(node, backend, token).status_code == 200
+        pids = set(re.findall(r"\[pid (\d+):tid \d+\] .*backend '%s': "
+                              r"token found in the cache" % backend,
+                              node.log_since(mark)))
+        if len(pids) == 2:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the token never came from both caches")
+
+
+def test_a_logout_here_is_refused_at_once_by_every_child(node2, redis_k):
+    """The logout's invalidation reaches the other child 400 ms late; the
+    counter in shared memory tells it at once."""
+    c = Client(node2)
+    for trial in range(5):
+        token = login(c, "late")
+        warm_both(node2, "late", token)
+        assert c.logout("late", token).status_code == 204
+        codes = [fresh_get(node2, "late", token).status_code
+                 for _ in range(20)]
+        assert codes == [401] * 20, (trial, codes)
+
+
+def test_a_delete_elsewhere_is_refused_within_cache_lag(node2, redis_k):
+    """A key deleted by the application: its invalidation is 400 ms late.
+    With the default cache-lag=1000 the cache may answer for up to a
+    second after the DEL, never longer; with cache-lag=200 the link is
+    too slow for the cache ever to answer, and the next request is
+    refused."""
+    c = Client(node2)
+    app = redis_k.client()
+    for trial in range(5):
+        token = app_token(redis_k)
+        warm(c, "late", token, redis_k)
+        app.delete(PREFIX + token)
+        deleted = time.monotonic()
+        while c.get("late", token).status_code == 200:
+            assert time.monotonic() - deleted < 1.0, trial
+        tight = app_token(redis_k)
+        before = gets(redis_k)
+        for _ in range(10):
+            assert c.get("tight", tight).status_code == 200
+            time.sleep(0.02)
+        assert gets(redis_k) == before + 10     # never from the cache
+        app.delete(PREFIX + tight)
+        assert c.get("tight", tight).status_code == 401, trial
+
+
+def test_tokens_never_reach_the_log_of_two_children(node2):
+    log = node2.error_log()
+    assert "token found in the cache" in log
     assert not [t for t in ISSUED if t in log]
     assert PREFIX not in log and ACL_PW not in log
