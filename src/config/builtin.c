@@ -36,6 +36,7 @@ void builtin_providers_register(apr_pool_t *p)
  * option is unknown (scripts/check-docs.py checks these lists against
  * what the sources take). */
 static const char *const none[] = { NULL };
+static const char *const bearer_options[] = { "strip", NULL };
 static const char *const cookie_options[] = {
     "domain", "httponly", "max-age", "name", "path", "samesite", "secure",
     "strip", NULL };
@@ -45,10 +46,10 @@ static const char *const jwt_options[] = {
     "lifetime", "private-key", "public-key", "secret", NULL };
 static const char *const dbd_options[] = {
     "cache", "create-table", "delete", "insert", "lifetime", "purge",
-    "purge-interval", "select", "table", NULL };
+    "purge-interval", "select", "table", "timeout", NULL };
 static const char *const redis_options[] = {
-    "cache", "lifetime", "password", "prefix", "sentinel-password",
-    "timeout", "url", "user", NULL };
+    "cache", "cache-lag", "lifetime", "password", "prefix",
+    "sentinel-password", "timeout", "url", "user", NULL };
 
 const char *const *builtin_options(const char *type)
 {
@@ -56,7 +57,7 @@ const char *const *builtin_options(const char *type)
         const char *type;
         const char *const *options;
     } table[] = {
-        { "bearer", none }, { "cookie", cookie_options },
+        { "bearer", bearer_options }, { "cookie", cookie_options },
         { "jwt", jwt_options }, { "dbd", dbd_options },
         { "redis", redis_options },
     };

@@ -146,7 +146,7 @@ def test_unknown_option_names_the_nearest(make, transport, strategy,
 @pytest.mark.parametrize("transport, strategy", [
     ("bearer", GOOD_STRATEGY + " foo=1"),       # nothing near
     ("bearer", GOOD_STRATEGY + " ttl=1"),       # short: too many are near
-    ("bearer secure=off", GOOD_STRATEGY),       # bearer has no options
+    ("bearer secure=off", GOOD_STRATEGY),       # bearer has only strip=
 ])
 def test_unknown_option_far_from_any(make, transport, strategy):
     h = make(backend(transport=transport, strategy=strategy))
