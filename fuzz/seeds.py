@@ -49,6 +49,25 @@ def claims(**extra):
 
 
 VALID = token(claims())
+
+
+def sqlite_header(journal_mode):
+    """The first 100 bytes of a real SQLite database file."""
+    import sqlite3
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "t.sqlite")
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA journal_mode=%s" % journal_mode)
+        db.execute("CREATE TABLE t (x)")
+        db.commit()
+        db.close()
+        with open(path, "rb") as f:
+            return f.read(100)
+
+
+SQLITE_HEADER = sqlite_header("delete")
+SQLITE_WAL_HEADER = sqlite_header("wal")
 VALID512 = token(claims(iss="https://issuer.example", aud=["other"]),
                  secret=SECRET512, digest="sha512")
 
@@ -248,6 +267,49 @@ CORPORA = {
         "navigate": "navigate", "navigate-space": " navigate x",
         "absolute-form": "http://localhost/private?a=1",
     },
+    "fuzz_claims": {
+        "flat": 'role\n{"sub":"alice","role":"admin"}',
+        "dotted-name": 'https://example.com/roles\n'
+                       '{"https://example.com/roles":["a","b"]}',
+        "nested": 'realm_access.roles\n{"realm_access":{"roles":["admin",1]}}',
+        "empty-part": 'a..b\n{"a":{"":{"b":1}}}', "trailing-dot": 'a.\n{"a":{}}',
+        "number": 'n\n{"n":1.5e300}', "bool": 'ok\n{"ok":true}',
+        "null": 'x\n{"x":null}', "deep": 'a.b.c.d\n{"a":{"b":{"c":{"d":"e"}}}}',
+        "not-object": 'a\n[1,2,3]', "escapes": 'u\n{"u":"caf\\u00e9\\n"}',
+        "flag-yes": "YES", "flag-off": "off", "flag-t": "t",
+    },
+    "fuzz_throttle": {
+        "user": "Alice", "user-utf8": "Jos\u00e9", "ipv4": "192.0.2.1",
+        "ipv6": "2001:db8::1", "ipv6-full": "2001:0db8:0000:0000:0000:ff00:0042:8329",
+        "mapped": "::ffff:192.0.2.1", "loopback6": "::1",
+        "period": "60", "period-s": "60s", "period-m": "15m", "period-h": "1h",
+        "period-day": "86400", "period-over": "25h", "period-zero": "0",
+        "period-leading-zeros": "0000001m", "period-huge": "99999999999999999999",
+    },
+    "fuzz_sqlite_header": {
+        "rollback": SQLITE_HEADER, "wal": SQLITE_WAL_HEADER,
+        "short": SQLITE_HEADER[:39], "magic-only": SQLITE_HEADER[:16],
+        "bad-version": SQLITE_HEADER[:18] + b"\x03\x03" + SQLITE_HEADER[20:],
+        "created-at": "2026-12-03 13:17:39.123456",
+        "leap-day": "2024-02-29 23:59:59.999999",
+        "not-leap": "2100-02-29 00:00:00.000000",
+        "epoch": "1970-01-01 00:00:00.000000",
+        "before-epoch": "1969-12-31 23:59:59.999999",
+        "iso-t": "2026-12-03T13:17:39.123456",
+    },
+    "fuzz_origin": {
+        "post-own": "POST\n\nhttp://localhost",
+        "post-trusted": "POST\nhttps://app.example\nhttps://app.example:443",
+        "post-foreign": "POST\n\nhttps://evil.example",
+        "post-null": "POST\n\nnull",
+        "fetch-site": "PUT\n\n\nsame-origin",
+        "fetch-cross": "DELETE\n\n\ncross-site",
+        "referer": "POST\n\n\n\nhttp://localhost/form?secret=1",
+        "referer-foreign": "POST\n\n\n\nhttps://evil.example/a?token=x",
+        "get": "GET\n\nhttps://evil.example",
+        "nothing": "PATCH",
+        "bad-trusted": "POST\nhttps://app.example/path\nhttps://app.example",
+    },
 }
 
 DICTS = {
@@ -269,6 +331,11 @@ DICTS = {
                 "purge-interval=", "create-table=", "select=", "insert=",
                 "delete=", "purge=", "%s", "%pDz", "rsa.pem", "ec256.pem",
                 "secret.txt", "RS256", "ES256", "HS512"],
+    "claims": ["{", "}", "[", "]", ":", ",", '"', ".", "true", "null",
+               "1e308", "\\u0000", "realm_access.roles", "yes", "off"],
+    "throttle": ["::ffff:", "::", ":", ".", "0000", "s", "m", "h", "86400"],
+    "sqlite": ["SQLite format 3",
+               "2026-12-03 13:17:39.123456", "-02-29", " 23:59:59", "1970"],
     "browser": ["//", "/\\", "%2F", "%5C", "%25", "%0d%0a", "http://",
                 "https://", "localhost", ":80", "text/html", "q=",
                 "navigate", "application/json"],

@@ -14,6 +14,8 @@ c) an option name that a transport or strategy takes (a string literal passed wi
    as in auth_backend_option_take(opts, "lifetime"), or the names of a table whose entries
    are passed that way) is missing from its page: docs/transports.md for src/**/transport*,
    docs/strategy-NAME.md for src/**/strategy[_/]NAME*; and from conf/auth_backend.conf;
+   and the lists NAME_options[] of src/config/builtin.c (the "did you mean" of an unknown
+   option) hold exactly what src/transport/NAME.c or src/strategy/NAME/ takes;
 d) a fenced block in the docs whose first line is "# /etc/fail2ban/..." differs from the
    file shipped under conf/fail2ban/.
 """
@@ -260,6 +262,44 @@ def option_names(rel, text, sources):
     return out
 
 
+BUILTIN_C = "src/config/builtin.c"
+
+
+def check_builtin_options(sources):
+    if not os.path.exists(os.path.join(REPO, BUILTIN_C)):
+        return
+    text = strip_c_comments(read(BUILTIN_C))
+    tables = list(re.finditer(r"\b([a-z0-9]+)_options\s*\[\s*\]\s*=\s*\{(.*?)\}\s*;",
+                              text, re.S))
+    if not tables:
+        error(BUILTIN_C, 1, "no NAME_options[] lists found")
+    listed_names = {m.group(1) for m in tables}
+    for rel, stext in sources:
+        sub = rel[len("src" + os.sep):].replace(os.sep, "/")
+        p = re.match(r"(?:transport/([a-z0-9]+)\.c|strategy/([a-z0-9]+)/)", sub)
+        if p and (p.group(1) or p.group(2)) not in listed_names \
+                and any(n for n, _, _ in option_names(rel, stext, sources)):
+            error(BUILTIN_C, 1, "no %s_options[] list, though %s takes options"
+                  % (p.group(1) or p.group(2), rel))
+            listed_names.add(p.group(1) or p.group(2))
+    for m in tables:
+        name, line = m.group(1), lineno(text, m.start())
+        listed = set(re.findall(r"\"([a-z][a-z0-9-]*)\"", m.group(2)))
+        taken = set()
+        for rel, stext in sources:
+            sub = rel[len("src" + os.sep):].replace(os.sep, "/")
+            if sub == "transport/%s.c" % name or sub.startswith("strategy/%s/" % name):
+                taken |= {n for n, _, _ in option_names(rel, stext, sources) if n}
+        if not taken:
+            error(BUILTIN_C, line, "%s_options: no transport or strategy %s takes options"
+                  % (name, name))
+        for n in sorted(taken - listed):
+            error(BUILTIN_C, line, "%s_options lacks '%s', which %s takes" % (name, n, name))
+        for n in sorted(listed - taken):
+            error(BUILTIN_C, line, "%s_options lists '%s', which %s does not take"
+                  % (name, n, name))
+
+
 def check_options():
     groups = {}     # page -> [(name, file, line)]
     sources = [(rel, strip_c_comments(read(rel))) for rel in c_sources()
@@ -281,6 +321,7 @@ def check_options():
                       "check-docs.py cannot find: teach it how this file parses options")
                 continue
             found.append((name, orel, line))
+    check_builtin_options(sources)
     conf = read(SAMPLE_CONF) if os.path.exists(os.path.join(REPO, SAMPLE_CONF)) else ""
     if not groups:
         error("src", 1, "no transport or strategy source found under src/")

@@ -1,17 +1,36 @@
 #!/bin/sh
 # The demo, from a clean clone on Debian 12, as root: installs what it
 # needs, builds the module and runs a private httpd on 127.0.0.1:8088 in the
-# foreground (Ctrl-C stops it) with a JWT + Bearer backend, a user in an
+# foreground (Ctrl-C stops it; DEMO_PORT=N for another port, DEMO_DIR for
+# another directory) with a JWT + Bearer backend, a user in an
 # htpasswd file, a protected location and the login and logout endpoints,
 # and for browsers a cookie backend, an HTML login page and a protected page.
 set -eu
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
-PORT=${DEMO_PORT:-8088}
+PORT=${DEMO_PORT-8088}
 D=${DEMO_DIR:-/tmp/mod_auth_backend-demo}
 MODS=/usr/lib/apache2/modules
 
 scripts/deps.sh demo
+# a port that something else holds would only show as httpd's bind error
+# after the instructions: say so first, before building
+case "$PORT" in
+    ''|*[!0-9]*) port_ok=0 ;;
+    *) [ "$PORT" -ge 1 ] && [ "$PORT" -le 65535 ] && port_ok=1 || port_ok=0 ;;
+esac
+if [ "$port_ok" = 0 ]; then
+    echo "demo: DEMO_PORT='$PORT' is not a port number (1-65535)" >&2
+    exit 2
+fi
+rc=0
+curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/" || rc=$?
+if [ "$rc" != 7 ]; then
+    echo "demo: port $PORT on 127.0.0.1 is already in use (another demo," \
+         "or another server); choose another with DEMO_PORT, e.g." \
+         "DEMO_PORT=$(( PORT % 65535 + 1 )) $0" >&2
+    exit 1
+fi
 scripts/build.sh
 
 rm -rf "$D"

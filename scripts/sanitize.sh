@@ -10,11 +10,14 @@ set -eu
 cd "$(dirname "$0")/.."
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -shared-libasan"
 mkdir -p _build-asan
+# configured from a view of the tree without an in-tree build's outputs,
+# as _build/ is (scripts/tree-view.sh)
+scripts/tree-view.sh _build-asan/tree
 cd _build-asan
-if [ ! -f Makefile ]; then
+if [ ! -f Makefile ] || ! grep -qx 'srcdir = tree' Makefile; then
     # sanitizer flags cannot go to configure: its test programs would not
     # find the shared runtime
-    ../configure --quiet CC=clang --enable-werror
+    tree/configure --quiet CC=clang --enable-werror
 fi
 # regenerate the Makefile (after a Makefile.am change) without the flags,
 # for the same reason

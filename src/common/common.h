@@ -18,8 +18,16 @@
 /* Splits "TYPE key=value ..." (quoting as in any httpd directive). */
 const char *options_parse(cmd_parms *cmd, const char *args, const char **type,
                           apr_array_header_t **opts);
-/* NULL, or a message naming the first option nobody consumed. */
-const char *options_unused(apr_pool_t *p, const apr_array_header_t *opts);
+/* NULL, or a message naming the first option nobody consumed, with the
+ * nearest of KNOWN (NULL-terminated option names) if one is a slip away. */
+const char *options_unused(apr_pool_t *p, const apr_array_header_t *opts,
+                           const char *const *known);
+/* The edit distance of A and B, ignoring case ((apr_size_t)-1 for words
+ * longer than 64). */
+apr_size_t word_distance(const char *a, const char *b);
+/* The word of KNOWN (NULL-terminated) one or two edits from WORD, if any,
+ * but never WORD itself. */
+const char *word_nearest(const char *word, const char *const *known);
 /* Reads a secret given as file:PATH, env:VAR or a literal (which draws a
  * startup warning).  Never puts the secret itself into a message. */
 const char *option_secret(cmd_parms *cmd, const auth_backend *be,

@@ -48,8 +48,10 @@ const char *options_parse(cmd_parms *cmd, const char *args, const char **type,
     return NULL;
 }
 
-const char *options_unused(apr_pool_t *p, const apr_array_header_t *opts)
+const char *options_unused(apr_pool_t *p, const apr_array_header_t *opts,
+                           const char *const *known)
 {
+    const char *near;
     int i, j;
 
     for (i = 0; i < opts->nelts; i++) {
@@ -65,8 +67,10 @@ const char *options_unused(apr_pool_t *p, const apr_array_header_t *opts)
                                     o->key);
             }
         }
-        return apr_psprintf(p, "unknown option '%s'",
-                            o->key);
+        near = known ? word_nearest(o->key, known) : NULL;
+        return apr_psprintf(p, "unknown option '%s'%s%s%s", o->key,
+                            near ? "; did you mean '" : "", near ? near : "",
+                            near ? "'?" : "");
     }
     return NULL;
 }
@@ -204,4 +208,57 @@ const char *option_take_flag(apr_pool_t *p, apr_array_header_t *opts,
         return apr_psprintf(p, "%s must be on or off, not '%s'", key, v);
     }
     return NULL;
+}
+
+/* ---- suggestions ------------------------------------------------------- */
+
+#define WORD_MAX 64
+
+apr_size_t word_distance(const char *a, const char *b)
+{
+    apr_size_t la = strlen(a), lb = strlen(b), i, j;
+    apr_size_t row[WORD_MAX + 1];
+
+    if (la > WORD_MAX || lb > WORD_MAX) {
+        return (apr_size_t)-1;
+    }
+    /* Levenshtein, ignoring case, one row at a time */
+    for (j = 0; j <= lb; j++) {
+        row[j] = j;
+    }
+    for (i = 1; i <= la; i++) {
+        apr_size_t diag = row[0];
+
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            apr_size_t up = row[j];
+            apr_size_t best = diag + (apr_tolower(a[i - 1])
+                                      != apr_tolower(b[j - 1]));
+
+            best = up + 1 < best ? up + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+const char *word_nearest(const char *word, const char *const *known)
+{
+    const char *best = NULL;
+    apr_size_t d, bestd = (apr_size_t)-1;
+    int i;
+
+    for (i = 0; known[i]; i++) {
+        d = word_distance(word, known[i]);
+        if (d < bestd) {
+            best = known[i];
+            bestd = d;
+        }
+    }
+    /* a slip of one or two keys, or of case; not a word that merely is
+     * short */
+    return best && bestd <= 2 && bestd < strlen(word) && strcmp(best, word)
+           ? best : NULL;
 }

@@ -31,3 +31,42 @@ void builtin_providers_register(apr_pool_t *p)
     BUILTIN_PROVIDERS(REGISTER)
 #undef REGISTER
 }
+
+/* The options each built-in provider takes, for a "did you mean" when an
+ * option is unknown (scripts/check-docs.py checks these lists against
+ * what the sources take). */
+static const char *const none[] = { NULL };
+static const char *const bearer_options[] = { "strip", NULL };
+static const char *const cookie_options[] = {
+    "domain", "httponly", "max-age", "name", "path", "samesite", "secure",
+    "strip", NULL };
+static const char *const jwt_options[] = {
+    "algorithm", "audience", "cache", "discovery", "issuer", "jwks",
+    "jwks-ca", "jwks-min-refresh", "jwks-refresh", "jwks-timeout", "leeway",
+    "lifetime", "private-key", "public-key", "secret", NULL };
+static const char *const dbd_options[] = {
+    "cache", "create-table", "delete", "insert", "lifetime", "purge",
+    "purge-interval", "select", "table", "timeout", NULL };
+static const char *const redis_options[] = {
+    "cache", "cache-lag", "lifetime", "password", "prefix",
+    "sentinel-password", "timeout", "url", "user", NULL };
+
+const char *const *builtin_options(const char *type)
+{
+    static const struct {
+        const char *type;
+        const char *const *options;
+    } table[] = {
+        { "bearer", bearer_options }, { "cookie", cookie_options },
+        { "jwt", jwt_options }, { "dbd", dbd_options },
+        { "redis", redis_options },
+    };
+    unsigned int i;
+
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        if (!strcmp(type, table[i].type)) {
+            return table[i].options;
+        }
+    }
+    return none;
+}

@@ -236,7 +236,7 @@ static const char *provider_configured(cmd_parms *cmd, const auth_backend *be,
                                        const char *err)
 {
     if (!err) {
-        err = options_unused(cmd->temp_pool, opts);
+        err = options_unused(cmd->temp_pool, opts, builtin_options(type));
     }
     if (err) {
         return apr_psprintf(cmd->pool, "%s %s (backend '%s'): %s",
@@ -516,6 +516,7 @@ int config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             failed = 1;
         }
     }
+    config_warn(ptemp, s);
     return failed ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
 

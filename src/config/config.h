@@ -34,5 +34,15 @@ void config_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* Registers every built-in transport and strategy in its provider group. */
 void builtin_providers_register(apr_pool_t *p);
+/* The option names a built-in transport or strategy TYPE takes (NULL-
+ * terminated; empty for another module's provider). */
+const char *const *builtin_options(const char *type);
+
+/* ---- warnings at startup (config_warn.c) ----------------------------------- */
+
+/* Warns, with file and line, about sections that `apache2 -t` accepts but
+ * whose requests would fail closed: an AuthType that looks like a slip for
+ * backend, and AuthBackendProvider where the AuthType is not backend. */
+void config_warn(apr_pool_t *ptemp, server_rec *s);
 
 #endif /* AUTH_BACKEND_CONFIG_H */
