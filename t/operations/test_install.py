@@ -18,9 +18,15 @@ import tarfile
 
 import pytest
 
-from harness import REPO
+from harness import PRELOAD, REPO
 
 JOBS = "-j2"
+
+# They build the module from source themselves and never load the build
+# under test: the sanitizer pass (scripts/sanitize.sh) would only repeat
+# several minutes of builds.
+pytestmark = pytest.mark.skipif(
+    bool(PRELOAD), reason="builds from source: run by the normal pass only")
 
 
 def run(cmd, cwd, **kw):
