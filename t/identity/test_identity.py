@@ -9,6 +9,7 @@ import pytest
 from echo_server import EchoServer
 from harness import free_port, session
 from tokens import fastapi_users_token
+from wait import wait_until
 
 SECRET = "identity-secret-0123456789-abcdefghijklm"
 OTHER = "identity-other-0123456789-abcdefghijklmn"
@@ -276,6 +277,9 @@ def test_optional_access_log_and_no_401(server):
     assert echo(server, "/app/optional/y", tok(user="carol")).status_code \
         == 200
     assert echo(server, "/app/optional/y", "bad").status_code == 200
+    # httpd writes the access log line after the answer has gone out
+    wait_until(lambda: server.read("logs/access_log")[mark:].count(
+        '"GET /app/optional/y') >= 2, 10, 0.05, "both access log lines")
     log = server.read("logs/access_log")[mark:]
     assert ' carol "GET /app/optional/y' in log
     assert ' - "GET /app/optional/y' in log
