@@ -9,7 +9,8 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
 
-from harness import Httpd, MODULE  # noqa: E402
+from echo_server import EchoServer  # noqa: E402
+from harness import Httpd, MODULE, free_port  # noqa: E402
 
 
 def pytest_sessionstart(session):
@@ -41,6 +42,15 @@ def keydir(tmp_path_factory):
     gen("ec384", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384")
     gen("ec521", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521")
     return d
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    """A loopback echo server that proxied locations of a module's httpd
+    forward to: it answers with the request it received."""
+    server = EchoServer(free_port()).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,7 @@ removed on every path (protected, open, optional, failed authentication)."""
 
 import pytest
 
-from echo_server import EchoServer
-from harness import free_port, session
+from harness import session
 from tokens import fastapi_users_token
 from wait import wait_until
 
@@ -122,13 +121,6 @@ ScriptAlias /env-cgi @ROOT@/cgi/claims
     Require valid-user
 </Location>
 """ % {"up": upstream}
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = EchoServer(free_port()).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

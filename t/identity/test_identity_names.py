@@ -9,8 +9,7 @@ error."""
 import pytest
 
 from config_check import assert_check_error, line_of
-from echo_server import EchoServer
-from harness import free_port, session
+from harness import session
 from tokens import fastapi_users_token
 
 SECRET = "identity-names-secret-0123456789-abcdefgh"
@@ -67,13 +66,6 @@ ProxyPass /app/ http://127.0.0.1:%(up)d/
     AddHandler cgi-script .cgi
 </Directory>
 """ % {"up": upstream}
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = EchoServer(free_port()).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,7 @@ authenticate again still find the token."""
 
 import pytest
 
-from echo_server import EchoServer
-from harness import free_port, session
+from harness import session
 from tokens import fastapi_users_token
 
 SECRET = "bearer-strip-secret-0123456789-abcdefghij"
@@ -77,13 +76,6 @@ ScriptAlias /strip-cgi @ROOT@/cgi/env
     AuthBackendProvider hide
 </Location>
 """ % {"up": upstream}
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = EchoServer(free_port()).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

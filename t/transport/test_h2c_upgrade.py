@@ -10,8 +10,6 @@ import subprocess
 
 import pytest
 
-from echo_server import EchoServer
-from harness import free_port
 from tokens import fastapi_users_token
 
 SECRET = "h2c-upgrade-secret-0123456789-abcdefghijk"
@@ -58,13 +56,6 @@ ProxyPass /app-unset/ http://127.0.0.1:%(up)d/
     RequestHeader unset Upgrade
 </Location>
 """ % {"up": upstream}
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = EchoServer(free_port()).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
